@@ -1,0 +1,3 @@
+export * from './base-selection';
+export * from './freshness.types';
+export * from './verdict';

@@ -1,0 +1,63 @@
+import { failed, FormatVerification } from './format-result';
+import { parsePublicKeyPem, publicKeyFingerprint, verifyRawSignature } from './keys';
+import type { TrustAnchor } from './policy-types';
+import { COSIGN_PAYLOAD_TYPE, parseSimpleSigningPayload } from './simple-signing';
+
+/** Annotation keys of a cosign `.sig` manifest layer, as cosign writes them. */
+export const COSIGN_SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
+export const COSIGN_CERTIFICATE_ANNOTATION = 'dev.sigstore.cosign/certificate';
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Verifies a cosign key-based signature: the signature over the exact payload bytes with a
+ * trusted public key, then a strict parse of the payload. The caller compares the claims.
+ */
+export function verifyCosignSignature(
+  payload: Buffer,
+  signatureBase64: string,
+  anchors: readonly TrustAnchor[],
+  options: { hasCertificate?: boolean } = {},
+): FormatVerification {
+  if (signatureBase64 === '' || !BASE64.test(signatureBase64)) {
+    return failed('invalid', 'signature-malformed', 'the cosign signature annotation is empty or not standard base64');
+  }
+  const signature = Buffer.from(signatureBase64, 'base64');
+  const keyAnchors = anchors.filter((anchor) => anchor.kind === 'publicKey');
+  if (keyAnchors.length === 0) {
+    // NOTE: keyless cosign `.sig` signatures (certificate, chain and Rekor bundle annotations)
+    // are not verified here; only the Sigstore bundle path handles certificates.
+    return failed(
+      'untrusted',
+      options.hasCertificate === true ? 'cosign-keyless-unsupported' : 'no-applicable-anchor',
+      options.hasCertificate === true
+        ? 'certificate-based cosign signatures in .sig layers are not supported; no public key is configured'
+        : 'the policy requirement configures no public key for cosign signatures',
+    );
+  }
+
+  for (const anchor of keyAnchors) {
+    const key = parsePublicKeyPem(anchor.publicKeyPem, `public key ${anchor.name ?? ''}`.trim());
+    if (!verifyRawSignature(key, payload, signature, { rsaPadding: anchor.rsaPadding ?? 'pkcs1v15' })) {
+      continue;
+    }
+    const signer = { keyFingerprint: publicKeyFingerprint(key), ...(anchor.name !== undefined && { identity: anchor.name }) };
+    let claims;
+    try {
+      claims = parseSimpleSigningPayload(payload, COSIGN_PAYLOAD_TYPE);
+    } catch (error) {
+      return failed('invalid', 'payload-invalid', (error as Error).message, signer);
+    }
+    return {
+      result: 'valid',
+      reasonCode: 'signature-valid',
+      reason: `signature verified with public key sha256:${signer.keyFingerprint}`,
+      signer,
+      signedDigest: claims.dockerManifestDigest,
+      dockerReference: claims.dockerReference,
+    };
+  }
+  // The signature carries no key identifier, so a tampered payload and a signature by an
+  // unknown key look the same here.
+  return failed('untrusted', 'no-trusted-key', `none of the ${keyAnchors.length} trusted public keys verifies the signature`);
+}

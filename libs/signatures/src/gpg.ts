@@ -1,0 +1,115 @@
+import { Key, readKeys, readMessage, verify } from 'openpgp';
+
+import { SignatureError } from './errors';
+import { failed, FormatVerification } from './format-result';
+import type { TrustAnchor } from './policy-types';
+import { ATOMIC_PAYLOAD_TYPE, parseSimpleSigningPayload } from './simple-signing';
+
+/** Reads the OpenPGP public keys of a `gpgKeys` anchor: ASCII armor, or base64 of a binary keyring. */
+export async function readGpgKeyring(keyring: string, what: string): Promise<Key[]> {
+  try {
+    if (keyring.trimStart().startsWith('-----BEGIN PGP')) {
+      return await readKeys({ armoredKeys: keyring });
+    }
+    return await readKeys({ binaryKeys: Buffer.from(keyring, 'base64') });
+  } catch (error) {
+    throw new SignatureError('gpg-keyring-invalid', `${what} is not a readable OpenPGP public keyring`, { cause: error });
+  }
+}
+
+/**
+ * Verifies a GPG simple-signing signature: an OpenPGP signed message (not cleartext, not
+ * detached, not an unsigned literal) with exactly one signature by a trusted primary key or one
+ * of its subkeys, valid at `now`. The embedded payload is then parsed strictly.
+ */
+export async function verifyGpgSignature(
+  message: Buffer,
+  anchors: readonly TrustAnchor[],
+  now: Date,
+): Promise<FormatVerification> {
+  const keyAnchors = anchors.filter((anchor) => anchor.kind === 'gpgKeys');
+  if (keyAnchors.length === 0) {
+    return failed('untrusted', 'no-applicable-anchor', 'the policy requirement configures no GPG keys');
+  }
+
+  let parsed;
+  try {
+    parsed = await readMessage({ binaryMessage: message });
+  } catch (error) {
+    return failed('invalid', 'signature-malformed', `the signature is not a binary OpenPGP message: ${(error as Error).message}`);
+  }
+  const keyIds = parsed.getSigningKeyIDs();
+  if (keyIds.length === 0) {
+    return failed('invalid', 'signature-missing', 'the OpenPGP message carries no signature (an unsigned literal message)');
+  }
+  if (keyIds.length !== 1) {
+    return failed('invalid', 'signature-count', `the OpenPGP message carries ${keyIds.length} signatures, expected 1`);
+  }
+  const [keyId] = keyIds as [(typeof keyIds)[number]];
+
+  let signingKey: Key | undefined;
+  let anchorName: string | undefined;
+  for (const anchor of keyAnchors) {
+    const keys = await readGpgKeyring(anchor.keyring, `GPG keyring ${anchor.name ?? ''}`.trim());
+    signingKey = keys.find((key) => key.getKeys(keyId).length > 0);
+    if (signingKey !== undefined) {
+      anchorName = anchor.name;
+      break;
+    }
+  }
+  if (signingKey === undefined) {
+    return failed('untrusted', 'no-trusted-key', `signing key ID ${keyId.toHex().toUpperCase()} is not in a trusted keyring`);
+  }
+  const fingerprint = signingKey.getFingerprint().toUpperCase();
+  const signer = { keyFingerprint: fingerprint, ...(anchorName !== undefined && { identity: anchorName }) };
+
+  try {
+    // openpgp checks the key at the signature's creation time; this also rejects a key or
+    // subkey that has expired or been revoked by `now`, as gpgme-based verifiers do.
+    await signingKey.getSigningKey(keyId, now);
+  } catch (error) {
+    return failed(
+      'untrusted',
+      'key-not-valid',
+      `OpenPGP key ${fingerprint} has no signing key valid at ${now.toISOString()}: ${(error as Error).message}`,
+      signer,
+    );
+  }
+
+  let payload: Uint8Array;
+  try {
+    const result = await verify({
+      message: parsed,
+      verificationKeys: signingKey,
+      expectSigned: true,
+      format: 'binary',
+      date: now,
+    });
+    payload = result.data;
+  } catch (error) {
+    const message = (error as Error).message;
+    // openpgp reports expiry of the signature or of the key in its message text.
+    const expired = /expired/i.test(message);
+    return failed(
+      expired ? 'untrusted' : 'invalid',
+      expired ? 'signature-expired' : 'signature-invalid',
+      `OpenPGP verification with key ${fingerprint} failed: ${message}`,
+      signer,
+    );
+  }
+
+  let claims;
+  try {
+    claims = parseSimpleSigningPayload(payload, ATOMIC_PAYLOAD_TYPE);
+  } catch (error) {
+    return failed('invalid', 'payload-invalid', (error as Error).message, signer);
+  }
+  return {
+    result: 'valid',
+    reasonCode: 'signature-valid',
+    reason: `signature verified with OpenPGP key ${fingerprint}`,
+    signer,
+    signedDigest: claims.dockerManifestDigest,
+    dockerReference: claims.dockerReference,
+  };
+}
