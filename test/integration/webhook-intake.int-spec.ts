@@ -7,6 +7,18 @@ import { RunningApi, startApi } from '../support/api-client';
 import { blobEvent, envelope, manifestPushEvent, V1_EVENTS } from '../support/distribution-events';
 import { buildTestConfig, dropTestSchema, migrateTestSchema, randomToken } from '../support/test-config';
 
+interface Receipt {
+  accepted: number;
+  duplicates: number;
+  deliveries: string[];
+  rejections: string[];
+}
+
+interface Problem {
+  status: number;
+  detail: string;
+}
+
 const token = randomToken();
 const digest = `sha256:${'a'.repeat(64)}`;
 const config = buildTestConfig('intake', [
@@ -49,7 +61,7 @@ describe('webhook intake', () => {
     const second = await post(api, envelope(event));
 
     expect(first.status).toBe(202);
-    const receipt = await first.json();
+    const receipt = (await first.json()) as Receipt;
     expect(receipt).toMatchObject({ accepted: 1, duplicates: 0, ignored: 0, rejected: 0 });
     expect(await second.json()).toMatchObject({ accepted: 0, duplicates: 1 });
 
@@ -87,7 +99,7 @@ describe('webhook intake', () => {
       ),
     );
 
-    const receipt = await response.json();
+    const receipt = (await response.json()) as Receipt;
     expect(receipt).toMatchObject({ accepted: 1, rejected: 2 });
     expect(receipt.rejections[0]).toContain('invalid repository');
   });
@@ -108,7 +120,7 @@ describe('webhook intake', () => {
 
     expect(response.status).toBe(status);
     expect(response.headers.get('content-type')).toContain('application/problem+json');
-    const problem = await response.json();
+    const problem = (await response.json()) as Problem;
     expect(problem.status).toBe(status);
   });
 
@@ -116,7 +128,7 @@ describe('webhook intake', () => {
     const response = await post(api, '{not json');
 
     expect(response.status).toBe(400);
-    expect((await response.json()).detail).toContain('not valid JSON');
+    expect(((await response.json()) as Problem).detail).toContain('not valid JSON');
   });
 
   it('answers a body without events with 400', async () => {

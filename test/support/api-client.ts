@@ -15,9 +15,9 @@ export interface RunningApi {
 }
 
 /** Starts the real API on an ephemeral 127.0.0.1 port. */
-export async function startApi(config: AppConfig): Promise<RunningApi> {
+export async function startApi(config: AppConfig, port = 0): Promise<RunningApi> {
   const app = await createApiApp(config, pino({ level: config.logLevel }));
-  await app.listen(0, '127.0.0.1');
+  await app.listen(port, '127.0.0.1');
   const address = app.getHttpServer().address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
 }
@@ -41,6 +41,8 @@ export async function createTestApiKey(config: AppConfig, role: 'ci' | 'security
   }
 }
 
+/** Fetches JSON; the body is untyped because tests assert on its shape field by field. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function getJson(url: string, apiKey?: string): Promise<{ status: number; body: any }> {
   const response = await fetch(url, { headers: apiKey ? { Authorization: `Bearer ${apiKey}` } : {} });
   const text = await response.text();

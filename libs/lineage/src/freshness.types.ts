@@ -29,6 +29,8 @@ export interface FreshnessReason {
   current?: string;
   /** Digests from the direct base up to the ancestor whose tag moved. */
   path?: string[];
+  /** Set when the path was cut to its first entries. */
+  pathTruncated?: boolean;
   /** Platform manifest concerned, for an index. */
   digest?: string;
   platform?: string;

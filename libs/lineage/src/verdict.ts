@@ -25,6 +25,9 @@ export interface VerdictInput {
   trackedTags: TrackedTagState[];
 }
 
+/** Longest ancestor path kept in an ancestor-stale reason. */
+export const MAX_REASON_PATH = 64;
+
 /** Computes an image's freshness from its direct base, that base's verdict and the tags it tracks. */
 export function computeVerdict(input: VerdictInput): FreshnessVerdict {
   if (input.lookupFailed) {
@@ -156,15 +159,18 @@ function inheritFromBase(baseDigest: string, verdict?: FreshnessVerdict): Freshn
   const cause = verdict.reasons.find(
     (reason) => reason.code === ReasonCode.BaseTagMoved || reason.code === ReasonCode.AncestorStale,
   );
-  const path = [baseDigest, ...(cause?.code === ReasonCode.AncestorStale ? (cause.path ?? []) : [])];
-  const origin = cause?.code === ReasonCode.BaseTagMoved ? ` (${cause.tag} moved)` : '';
+  const fullPath = [baseDigest, ...(cause?.code === ReasonCode.AncestorStale ? (cause.path ?? []) : [])];
+  // Deep chains would make every reason carry thousands of digests; the head of the path is enough.
+  const path = fullPath.slice(0, MAX_REASON_PATH);
+  const origin = cause?.tag ? ` (${cause.tag} moved)` : '';
   return [
     {
       code: ReasonCode.AncestorStale,
       effect: 'stale',
-      message: `Ancestor ${path[path.length - 1]} is stale${origin}.`,
+      message: `Ancestor ${fullPath[fullPath.length - 1]} is stale${origin}.`,
       path,
-      tag: cause?.code === ReasonCode.BaseTagMoved ? cause.tag : cause?.tag,
+      ...(fullPath.length > MAX_REASON_PATH ? { pathTruncated: true } : {}),
+      tag: cause?.tag,
     },
   ];
 }

@@ -255,6 +255,32 @@ describe('bearer token flow', () => {
     expect(error.message).toContain('neither "token" nor "access_token"');
   });
 
+  it('repeats scope for several challenge scopes', async () => {
+    registry.handle((request, response, recorded) => {
+      if (recorded.path === '/token') {
+        sendJson(response, 200, { token: TOKEN });
+        return;
+      }
+      if (request.headers.authorization !== `Bearer ${TOKEN}`) {
+        challengeBearer(
+          response,
+          `${registry.origin}/token`,
+          'repository:app:pull repository:base:pull',
+        );
+        return;
+      }
+      sendManifest(response);
+    });
+
+    await client().getManifest('app', 'v1');
+
+    const tokenRequest = registry.requestsTo('/token')[0];
+    expect(tokenRequest.query.getAll('scope')).toEqual([
+      'repository:app:pull',
+      'repository:base:pull',
+    ]);
+  });
+
   it('requests the catalog scope for the catalog', async () => {
     registry.handle((request, response, recorded) => {
       if (recorded.path === '/token') {
@@ -361,7 +387,7 @@ describe('basic and static credentials', () => {
     });
   }
 
-  it('answers a Basic challenge with the credentials', async () => {
+  it('sends Basic credentials after a challenge', async () => {
     serveBasicAuth();
     const registryClient = client({
       credentials: { type: 'basic', username: USERNAME, password: PASSWORD },

@@ -7,18 +7,18 @@ import { ExchangeResponse } from './transport';
 import { AuthChallenge, parseWwwAuthenticate } from './www-authenticate';
 
 /**
- * Lifetime in seconds of a token whose response has no `expires_in`. The distribution token
- * spec (docs/spec/auth/token.md) sets this default.
+ * Lifetime in seconds of a token whose response has no `expires_in`, as set by the token
+ * specification of CNCF Distribution (`docs/spec/auth/token.md`).
  */
 const DEFAULT_TOKEN_LIFETIME_SECONDS = 60;
 
 /** Seconds before its expiry at which a cached token is no longer sent. */
 const TOKEN_EXPIRY_MARGIN_SECONDS = 10;
 
-/** Maximum size in bytes of a token endpoint response; bearer tokens are JWTs of a few KiB. */
+/** Maximum size in bytes of a token endpoint response. Bearer tokens are usually JWTs of a few KiB. */
 export const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
 
-/** Token endpoint response; `token` and `access_token` carry the same value (token spec). */
+/** Token endpoint response. `token` and `access_token` carry the same value, and either may be absent. */
 const tokenResponseSchema = z.object({
   token: z.string().min(1).optional(),
   access_token: z.string().min(1).optional(),
@@ -39,17 +39,17 @@ export interface TokenRequest {
 
 export interface AuthenticatorOptions {
   registryName: string;
-  /** Origin of the registry; a token realm on it is always allowed. */
+  /** Origin of the registry. A token realm on this origin is always allowed. */
   origin: string;
   tokenRealmOrigins: ReadonlySet<string>;
   credentials?: RegistryCredentials;
-  /** Sends a token request (with retries) and returns the response; given by the client. */
+  /** Sends a token request, with retries, and returns the response. */
   sendTokenRequest: (request: TokenRequest) => Promise<ExchangeResponse>;
   now?: () => number;
 }
 
 /**
- * Produces the `Authorization` header of registry requests and answers 401 challenges.
+ * Produces the `Authorization` header of registry requests and responds to 401 challenges.
  *
  * Bearer tokens from the challenge's realm are cached per scope (such as
  * `repository:library/alpine:pull`) until `expires_in` minus a 10 s margin, and concurrent
@@ -91,13 +91,13 @@ export class RegistryAuthenticator {
   }
 
   /**
-   * Answers the challenge of a 401 response to a request sent with `sentAuthorization`.
+   * Responds to the challenge of a 401 response to a request sent with `sentAuthorization`.
    * Returns the header for one more try, or undefined when nothing more can be tried, as with
    * a static token or a Basic challenge without Basic credentials. A cached token equal to
-   * the refused one is dropped and replaced; a newer cached token, fetched meanwhile by a
+   * the refused one is dropped and replaced. A newer cached token, fetched meanwhile by a
    * concurrent request, is returned as is.
    */
-  async answerChallenge(
+  async respondToChallenge(
     response: ExchangeResponse,
     scope: string,
     sentAuthorization: string | undefined,
@@ -146,8 +146,13 @@ export class RegistryAuthenticator {
     if (challenge.params.service !== undefined) {
       url.searchParams.set('service', challenge.params.service);
     }
-    // The scope of the challenge names the actions the registry wants, so it takes precedence.
-    url.searchParams.set('scope', challenge.params.scope ?? scope);
+    // The scope of the challenge names the actions the registry requires, so it takes
+    // precedence. Several space-separated scopes become repeated `scope` parameters, as the
+    // token specification of CNCF Distribution requires.
+    const scopes = (challenge.params.scope ?? scope).split(' ').filter((entry) => entry !== '');
+    for (const entry of scopes) {
+      url.searchParams.append('scope', entry);
+    }
 
     const subject = `token from ${realm.origin}${realm.pathname}`;
     const credentials = this.#options.credentials;
@@ -189,14 +194,14 @@ export class RegistryAuthenticator {
     if (!allowed) {
       throw new RegistryError(
         'forbidden-origin',
-        `Registry "${name}" sent a token realm on ${url.origin}, which is neither the registry's origin nor in tokenRealmOrigins; no token was requested.`,
+        `Registry "${name}" sent a token realm on ${url.origin}, which is neither the registry's origin nor in tokenRealmOrigins. No token was requested. Add the origin to tokenRealmOrigins if this auth server is trusted.`,
         { url: `${url.origin}${url.pathname}` },
       );
     }
     if (url.username !== '' || url.password !== '') {
       throw new RegistryError(
         'invalid-response',
-        `Registry "${name}" sent a token realm on ${url.origin} with user info; no token was requested.`,
+        `Registry "${name}" sent a token realm on ${url.origin} with user info. No token was requested.`,
       );
     }
     return url;

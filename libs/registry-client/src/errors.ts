@@ -1,4 +1,4 @@
-/** Stable codes of {@link RegistryError}; callers branch on these, never on the message. */
+/** Stable codes of {@link RegistryError}. Callers branch on these, never on the message. */
 export type RegistryErrorCode =
   | 'unauthorized'
   | 'forbidden'
@@ -41,7 +41,7 @@ export class RegistryError extends Error {
   readonly retryable: boolean;
   /** HTTP status of the response that failed, when there was one. */
   readonly status?: number;
-  /** URL of the failed request; these URLs never carry credentials. */
+  /** URL of the failed request. The client never puts credentials into URLs. */
   readonly url?: string;
 
   constructor(code: RegistryErrorCode, message: string, details: RegistryErrorDetails = {}) {

@@ -8,7 +8,8 @@ export interface HeaderLink {
 
 /**
  * Parses a `Link` header value such as `</v2/_catalog?last=b&n=2>; rel="next"`. Links are
- * separated by commas outside quotes and angle brackets. Malformed links are skipped.
+ * separated by commas outside quotes and angle brackets. Parsing stops at a link without a
+ * closing `>`.
  */
 export function parseLinkHeader(header: string): HeaderLink[] {
   const links: HeaderLink[] = [];

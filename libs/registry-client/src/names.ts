@@ -11,8 +11,8 @@ const REPOSITORY_PATTERN =
   /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
 
 /**
- * Maximum repository name length. The distribution spec lets registries cap host, "/" and
- * name together at 255 characters, so no name on any registry is longer.
+ * Maximum repository name length. Many clients limit registry host, "/" and name together to
+ * 255 characters, so a longer name cannot be pulled by them.
  */
 const MAX_REPOSITORY_LENGTH = 255;
 

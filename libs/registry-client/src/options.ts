@@ -9,7 +9,7 @@ export type RegistryCredentials =
 export interface RegistryRequestInfo {
   method: string;
   url: string;
-  /** HTTP status; absent when no response arrived (timeout or network error). */
+  /** HTTP status, absent when no response arrived (timeout or network error). */
   status?: number;
   /** 1 for the first try of a request, 2 for its first retry, and so on. */
   attempt: number;
@@ -25,23 +25,23 @@ export interface RegistryClientOptions {
    */
   baseUrl: string;
   credentials?: RegistryCredentials;
-  /** Further origins that may serve tokens (auth servers); by default none. */
+  /** Further origins that may serve tokens (auth servers). Default none. */
   tokenRealmOrigins?: string[];
-  /** Maximum time in ms for one HTTP exchange, including its redirects and body; default 15000. */
+  /** Maximum time in ms for one HTTP exchange, including its redirects and body. Default 15000. */
   timeoutMs?: number;
-  /** Maximum number of retries after timeouts, network errors, 429 and 5xx; default 4. */
+  /** Maximum number of retries after timeouts, network errors, 429 and 5xx. Default 4. */
   maxRetries?: number;
-  /** Delay in ms before the first retry, doubled for each further retry, with jitter; default 250. */
+  /** Delay in ms before the first retry, doubled for each further retry, with jitter. Default 250. */
   retryBaseMs?: number;
-  /** Maximum delay in ms before a retry, also the cap on `Retry-After`; default 30000. */
+  /** Maximum delay in ms before a retry, also the cap on `Retry-After`. Default 30000. */
   maxRetryDelayMs?: number;
-  /** Maximum manifest size in bytes; default 4 MiB. Referrers indexes use the same limit. */
+  /** Maximum manifest size in bytes, also applied to referrers indexes. Default 4 MiB. */
   maxManifestBytes?: number;
-  /** Maximum blob size in bytes when `getBlob` gets no limit; default 4 MiB. */
+  /** Maximum blob size in bytes when `getBlob` gets no limit. Default 4 MiB. */
   maxBlobBytes?: number;
-  /** Maximum size in bytes of one page of a catalog or tag list; default 16 MiB. */
+  /** Maximum size in bytes of one page of a catalog or tag list. Default 16 MiB. */
   maxListPageBytes?: number;
-  /** Maximum number of descriptors that `listReferrers` reads; default 1000. */
+  /** Maximum number of descriptors that `listReferrers` reads. Default 1000. */
   maxReferrers?: number;
   userAgent?: string;
   /** Called once per HTTP exchange, token requests included. Exceptions it throws are ignored. */
@@ -71,7 +71,7 @@ const MIB = 1024 * 1024;
 
 export const DEFAULT_USER_AGENT = 'image-provenance-registry-client/0.1';
 
-/** Checks the options and applies defaults; throws `invalid-argument` on the first bad value. */
+/** Checks the options and applies defaults. Throws `invalid-argument` for the first invalid value. */
 export function resolveOptions(options: RegistryClientOptions): ResolvedOptions {
   if (options.name.trim() === '') {
     throw new RegistryError('invalid-argument', 'Registry name must not be empty.');

@@ -12,9 +12,7 @@ import {
 } from '@app/oci';
 import { z } from 'zod';
 
-import { RegistryAuthenticator, MAX_TOKEN_RESPONSE_BYTES, TokenRequest } from './auth';
 import { RegistryError } from './errors';
-import { findNextLink } from './link-header';
 import {
   assertDigestArgument,
   assertMediaType,
@@ -23,9 +21,9 @@ import {
   referrersTagFor,
 } from './names';
 import { RegistryClientOptions, ResolvedOptions, resolveOptions } from './options';
-import { isRetryableStatus, parseJsonBody, statusError, urlForError } from './responses';
-import { computeBackoffMs, parseRetryAfterMs, sleep } from './retry-policy';
-import { ExchangeResponse, HttpTransport } from './transport';
+import { parseJsonBody, urlForError } from './responses';
+import { RegistryRequest, RegistryRequestSender } from './request-sender';
+import { ExchangeResponse } from './transport';
 import { FetchedManifest, ManifestHead } from './types';
 
 /** Token scope of catalog requests (distribution token scope grammar). */
@@ -42,20 +40,10 @@ const tagListSchema = z.object({
   tags: z.array(z.string()).nullable().optional(),
 });
 
-/** Only the list is checked here; each entry is validated by `parseDescriptor` of `@app/oci`. */
+/** Only the list is checked here, because `parseDescriptor` of `@app/oci` validates each entry. */
 const indexSchema = z.object({
   manifests: z.array(z.unknown()),
 });
-
-interface RegistryRequest {
-  method: 'GET' | 'HEAD';
-  url: URL;
-  accept?: string;
-  /** Token scope, such as `repository:library/alpine:pull`. */
-  scope: string;
-  maxBodyBytes: number;
-  subject: string;
-}
 
 function pullScope(repository: string): string {
   return `repository:${repository}:pull`;
@@ -77,25 +65,13 @@ function manifestSubject(repository: string, reference: string): string {
 export class RegistryClient {
   readonly name: string;
   readonly #options: ResolvedOptions;
-  readonly #transport: HttpTransport;
-  readonly #auth: RegistryAuthenticator;
+  readonly #sender: RegistryRequestSender;
 
   /** Throws {@link RegistryError} `invalid-argument` for invalid options. */
   constructor(options: RegistryClientOptions) {
     this.#options = resolveOptions(options);
     this.name = this.#options.name;
-    this.#transport = new HttpTransport({
-      registryName: this.name,
-      timeoutMs: this.#options.timeoutMs,
-      onRequest: this.#options.onRequest,
-    });
-    this.#auth = new RegistryAuthenticator({
-      registryName: this.name,
-      origin: this.#options.origin,
-      tokenRealmOrigins: this.#options.tokenRealmOrigins,
-      credentials: this.#options.credentials,
-      sendTokenRequest: (request) => this.sendTokenRequest(request),
-    });
+    this.#sender = new RegistryRequestSender(this.#options);
   }
 
   /**
@@ -109,7 +85,7 @@ export class RegistryClient {
     assertRepository(repository);
     assertReference(reference);
     const subject = manifestSubject(repository, reference);
-    const response = await this.send({
+    const response = await this.#sender.send({
       method: 'GET',
       url: this.apiUrl(`/v2/${repository}/manifests/${reference}`),
       accept: MANIFEST_ACCEPT_HEADER,
@@ -117,7 +93,7 @@ export class RegistryClient {
       maxBodyBytes: this.#options.maxManifestBytes,
       subject,
     });
-    this.expectOk(response, subject);
+    this.#sender.expectOk(response, subject);
 
     const mediaType = this.responseMediaType(response, subject);
     const bytes = response.body;
@@ -129,7 +105,7 @@ export class RegistryClient {
   }
 
   /**
-   * Reads digest, media type and size of a manifest with HEAD; returns null on 404. When the
+   * Reads digest, media type and size of a manifest with HEAD, and returns null on 404. When the
    * registry omits `Docker-Content-Digest` or `Content-Length`, or sends a digest other than
    * sha256, the manifest is fetched with GET and hashed instead.
    */
@@ -137,7 +113,7 @@ export class RegistryClient {
     assertRepository(repository);
     assertReference(reference);
     const subject = manifestSubject(repository, reference);
-    const response = await this.send({
+    const response = await this.#sender.send({
       method: 'HEAD',
       url: this.apiUrl(`/v2/${repository}/manifests/${reference}`),
       accept: MANIFEST_ACCEPT_HEADER,
@@ -148,7 +124,7 @@ export class RegistryClient {
     if (response.status === 404) {
       return null;
     }
-    this.expectOk(response, subject);
+    this.#sender.expectOk(response, subject);
 
     const headerDigest = response.headers.get('docker-content-digest')?.trim();
     const contentLength = response.headers.get('content-length')?.trim();
@@ -194,14 +170,14 @@ export class RegistryClient {
       );
     }
     const subject = `blob "${repository}@${digest}"`;
-    const response = await this.send({
+    const response = await this.#sender.send({
       method: 'GET',
       url: this.apiUrl(`/v2/${repository}/blobs/${digest}`),
       scope: pullScope(repository),
       maxBodyBytes: limit,
       subject,
     });
-    this.expectOk(response, subject);
+    this.#sender.expectOk(response, subject);
     if (!digestMatches(response.body, digest)) {
       throw this.digestMismatch(subject, digest, response);
     }
@@ -210,7 +186,7 @@ export class RegistryClient {
 
   /**
    * Lists repository names from `/v2/_catalog`, following `Link` headers page by page.
-   * `pageSize` is sent as `n`; without it the registry picks the page size.
+   * `pageSize` is sent as `n`. Without it the registry picks the page size.
    */
   listRepositories(pageSize?: number): AsyncIterable<string> {
     const url = this.pagedUrl('/v2/_catalog', pageSize);
@@ -223,7 +199,7 @@ export class RegistryClient {
 
   /**
    * Lists the tags of a repository from `/v2/<repository>/tags/list`, following `Link`
-   * headers page by page. `pageSize` is sent as `n`; without it the registry picks the page
+   * headers page by page. `pageSize` is sent as `n`. Without it the registry picks the page
    * size. Tag names are returned as the registry sent them, without validation.
    */
   listTags(repository: string, pageSize?: number): AsyncIterable<string> {
@@ -238,7 +214,7 @@ export class RegistryClient {
 
   /**
    * Lists the descriptors of the manifests that refer to `digest` (OCI distribution spec 1.1
-   * referrers API), following `Link` pages. When the registry answers 404, reads the index
+   * referrers API), following `Link` pages. When the registry responds with 404, reads the index
    * at the referrers tag schema tag (`sha256-<hex>`) instead, and returns an empty list when
    * that tag does not exist either. With `artifactType`, only descriptors of that artifact
    * type are returned. Throws `too-large` when more than `maxReferrers` descriptors are read.
@@ -267,14 +243,14 @@ export class RegistryClient {
       subject,
     };
 
-    const firstResponse = await this.send(request);
+    const firstResponse = await this.#sender.send(request);
     if (firstResponse.status === 404) {
       return this.listReferrersFromTag(repository, digest, artifactType);
     }
 
     const descriptors: Descriptor[] = [];
     let pageCount = 0;
-    for await (const page of this.pages(request, firstResponse)) {
+    for await (const page of this.#sender.pages(request, firstResponse)) {
       pageCount += 1;
       descriptors.push(...this.parseReferrersIndex(subject, page.body, page));
       // Counting pages as well stops a registry that sends empty pages without end.
@@ -321,7 +297,7 @@ export class RegistryClient {
     return filterByArtifactType(descriptors, artifactType);
   }
 
-  /** Reads the `manifests` of a referrers index; throws `invalid-response` for a bad entry. */
+  /** Reads the `manifests` of a referrers index. Throws `invalid-response` for an invalid entry. */
   private parseReferrersIndex(
     subject: string,
     body: Buffer,
@@ -362,206 +338,9 @@ export class RegistryClient {
       maxBodyBytes: this.#options.maxListPageBytes,
       subject,
     };
-    for await (const page of this.pages(request)) {
+    for await (const page of this.#sender.pages(request)) {
       yield* readPage(page.body, page);
     }
-  }
-
-  /**
-   * Yields each page of a paginated list, starting with `firstResponse` when given, and
-   * follows `Link: <...>; rel="next"` until a page has none. Throws `forbidden-origin` for a
-   * link to another origin and `invalid-response` for a link to another path or back to a
-   * page already read.
-   */
-  private async *pages(
-    request: RegistryRequest,
-    firstResponse?: ExchangeResponse,
-  ): AsyncGenerator<ExchangeResponse> {
-    const visited = new Set<string>([request.url.href]);
-    let response = firstResponse ?? (await this.send(request));
-    while (true) {
-      this.expectOk(response, request.subject);
-      yield response;
-      const next = this.nextPageUrl(request, response, visited);
-      if (next === undefined) {
-        return;
-      }
-      visited.add(next.href);
-      response = await this.send({ ...request, url: next });
-    }
-  }
-
-  /**
-   * Resolves the `rel="next"` target of a page. A relative target resolves against the URL
-   * of the page (RFC 8288), which is on the origin of `baseUrl`.
-   */
-  private nextPageUrl(
-    request: RegistryRequest,
-    response: ExchangeResponse,
-    visited: ReadonlySet<string>,
-  ): URL | undefined {
-    const target = findNextLink(response.headers.get('link'));
-    if (target === undefined) {
-      return undefined;
-    }
-    let next: URL;
-    try {
-      next = new URL(target, response.url);
-    } catch (error) {
-      throw this.invalidResponse(
-        request.subject,
-        response,
-        'the Link header has an invalid URL',
-        error,
-      );
-    }
-    if (next.origin !== this.#options.origin) {
-      throw new RegistryError(
-        'forbidden-origin',
-        `Registry "${this.name}": the next page of ${request.subject} is on ${next.origin}, which is not the registry's origin; the link was not followed.`,
-        { status: response.status, url: urlForError(response.url) },
-      );
-    }
-    if (next.username !== '' || next.password !== '') {
-      throw this.invalidResponse(
-        request.subject,
-        response,
-        'the Link header has a URL with user info',
-      );
-    }
-    if (next.pathname !== request.url.pathname) {
-      throw this.invalidResponse(
-        request.subject,
-        response,
-        `the Link header points to another path ${JSON.stringify(next.pathname.slice(0, 200))}`,
-      );
-    }
-    if (visited.has(next.href)) {
-      throw this.invalidResponse(
-        request.subject,
-        response,
-        'the Link header points to a page already read',
-      );
-    }
-    return next;
-  }
-
-  /**
-   * Sends a request with the current authorization and answers one 401 challenge. A second
-   * 401 is returned to the caller, which reports it as `unauthorized`.
-   */
-  private async send(request: RegistryRequest): Promise<ExchangeResponse> {
-    const sentAuthorization = this.#auth.authorizationFor(request.scope);
-    const response = await this.sendWithRetries(request, sentAuthorization);
-    if (response.status !== 401) {
-      return response;
-    }
-    const authorization = await this.#auth.answerChallenge(
-      response,
-      request.scope,
-      sentAuthorization,
-    );
-    if (authorization === undefined) {
-      return response;
-    }
-    return this.sendWithRetries(request, authorization);
-  }
-
-  private sendWithRetries(
-    request: RegistryRequest,
-    authorization: string | undefined,
-  ): Promise<ExchangeResponse> {
-    const headers: Record<string, string> = {
-      'user-agent': this.#options.userAgent,
-      // Compressed responses would make size limits apply to the compressed bytes.
-      'accept-encoding': 'identity',
-    };
-    if (request.accept !== undefined) {
-      headers.accept = request.accept;
-    }
-    if (authorization !== undefined) {
-      headers.authorization = authorization;
-    }
-    return this.withRetries(request.subject, (attempt) =>
-      this.#transport.exchange({
-        method: request.method,
-        url: request.url,
-        headers,
-        maxBodyBytes: request.maxBodyBytes,
-        attempt,
-        subject: request.subject,
-      }),
-    );
-  }
-
-  /** Sends a token request. Redirects stay on the realm's origin, as for registry requests. */
-  private sendTokenRequest(request: TokenRequest): Promise<ExchangeResponse> {
-    const headers: Record<string, string> = {
-      'user-agent': this.#options.userAgent,
-      'accept-encoding': 'identity',
-      accept: 'application/json',
-    };
-    if (request.authorization !== undefined) {
-      headers.authorization = request.authorization;
-    }
-    return this.withRetries(request.subject, (attempt) =>
-      this.#transport.exchange({
-        method: 'GET',
-        url: request.url,
-        headers,
-        maxBodyBytes: MAX_TOKEN_RESPONSE_BYTES,
-        attempt,
-        subject: request.subject,
-      }),
-    );
-  }
-
-  /**
-   * Calls `exchange` until it returns a status other than 429 or 5xx, retrying those statuses,
-   * timeouts and network errors up to `maxRetries` times. The delay is `Retry-After` when the
-   * response has one, else exponential backoff; both are capped at `maxRetryDelayMs`. When
-   * the retries run out, the last failure is thrown.
-   */
-  private async withRetries(
-    subject: string,
-    exchange: (attempt: number) => Promise<ExchangeResponse>,
-  ): Promise<ExchangeResponse> {
-    for (let attempt = 1; ; attempt += 1) {
-      const canRetry = attempt <= this.#options.maxRetries;
-      let response: ExchangeResponse;
-      try {
-        response = await exchange(attempt);
-      } catch (error) {
-        if (!(error instanceof RegistryError) || !error.retryable) {
-          throw error;
-        }
-        if (!canRetry) {
-          throw withRetryCount(error, attempt - 1);
-        }
-        await sleep(this.backoffMs(attempt));
-        continue;
-      }
-
-      if (!isRetryableStatus(response.status)) {
-        return response;
-      }
-      if (!canRetry) {
-        throw statusError(this.name, subject, response, attempt - 1);
-      }
-      await sleep(this.retryDelayMs(attempt, response));
-    }
-  }
-
-  private retryDelayMs(attempt: number, response: ExchangeResponse): number {
-    const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), Date.now());
-    if (retryAfterMs === undefined) {
-      return this.backoffMs(attempt);
-    }
-    return Math.min(retryAfterMs, this.#options.maxRetryDelayMs);
-  }
-
-  private backoffMs(attempt: number): number {
-    return computeBackoffMs(attempt, this.#options.retryBaseMs, this.#options.maxRetryDelayMs);
   }
 
   private apiUrl(path: string): URL {
@@ -580,12 +359,6 @@ export class RegistryClient {
       url.searchParams.set('n', String(pageSize));
     }
     return url;
-  }
-
-  private expectOk(response: ExchangeResponse, subject: string): void {
-    if (response.status !== 200) {
-      throw statusError(this.name, subject, response);
-    }
   }
 
   private responseMediaType(response: ExchangeResponse, subject: string): string {
@@ -618,7 +391,7 @@ export class RegistryClient {
     if (!digestMatches(response.body, headerDigest)) {
       throw new RegistryError(
         'digest-mismatch',
-        `Registry "${this.name}": the body of ${subject} does not match its Docker-Content-Digest header ${headerDigest}; sha256 of the body is ${sha256Digest(response.body)}.`,
+        `Registry "${this.name}": the body of ${subject} does not match its Docker-Content-Digest header ${headerDigest}. The sha256 of the body is ${sha256Digest(response.body)}.`,
         { status: response.status, url: urlForError(response.url) },
       );
     }
@@ -650,7 +423,7 @@ export class RegistryClient {
   ): RegistryError {
     return new RegistryError(
       'digest-mismatch',
-      `Registry "${this.name}": the body of ${subject} does not hash to ${expected} (sha256 of the body is ${sha256Digest(response.body)}); the content was rejected.`,
+      `Registry "${this.name}": the body of ${subject} does not hash to ${expected} (sha256 of the body is ${sha256Digest(response.body)}), so the content was rejected.`,
       { status: response.status, url: urlForError(response.url) },
     );
   }
@@ -684,16 +457,4 @@ function filterByArtifactType(
     return descriptors;
   }
   return descriptors.filter((descriptor) => descriptor.artifactType === artifactType);
-}
-
-/** Returns `error` with the number of retries appended to its message, keeping its code. */
-function withRetryCount(error: RegistryError, retries: number): RegistryError {
-  if (retries === 0) {
-    return error;
-  }
-  return new RegistryError(error.code, `${error.message} Gave up after ${retries} retries.`, {
-    status: error.status,
-    url: error.url,
-    cause: error,
-  });
 }

@@ -100,7 +100,7 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 /**
- * Parses a JSON body and checks it against `schema`; throws `invalid-response` otherwise.
+ * Parses a JSON body and checks it against `schema`, throwing `invalid-response` otherwise.
  * `response` supplies the status and URL for the error.
  */
 export function parseJsonBody<T>(

@@ -194,7 +194,7 @@ describe('timeouts and network errors', () => {
     expect(registry.requests).toHaveLength(1);
   });
 
-  it('recovers when a retry answers in time', async () => {
+  it('recovers when a retry responds in time', async () => {
     let served = 0;
     registry.handle((_request, response) => {
       served += 1;

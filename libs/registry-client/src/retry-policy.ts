@@ -1,7 +1,7 @@
 /**
- * Returns the delay in ms before retry number `retry` (1 for the first retry): `baseMs`
- * doubled for each earlier retry, capped at `maxMs`, then scaled by a random factor in
- * [0.5, 1) so that clients failing together do not retry together.
+ * Returns the delay in ms before retry number `retry`, where 1 is the first retry. The delay
+ * is `baseMs` doubled for each earlier retry and capped at `maxMs`. A random factor in
+ * [0.5, 1) then spreads the retries of clients that failed together.
  */
 export function computeBackoffMs(
   retry: number,

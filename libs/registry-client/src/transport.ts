@@ -16,11 +16,11 @@ export interface ExchangeRequest {
   method: 'GET' | 'HEAD';
   url: URL;
   headers: Record<string, string>;
-  /** Maximum body size of a 2xx response; a larger body fails with `too-large`. */
+  /** Maximum body size in bytes of a 2xx response. A larger body fails with `too-large`. */
   maxBodyBytes: number;
-  /** 1 for the first try, 2 for the first retry, and so on; passed to `onRequest`. */
+  /** Number of the try, passed to `onRequest`: 1 for the first try, 2 for the first retry. */
   attempt: number;
-  /** What is requested, such as `manifest "library/alpine:3.19"`, for error messages. */
+  /** Description of the requested content for error messages, such as `manifest "library/alpine:3.19"`. */
   subject: string;
 }
 
@@ -42,7 +42,7 @@ export interface TransportOptions {
 /**
  * Sends one HTTP request with `fetch`, follows redirects within the origin of the request
  * URL, and reads the body within a size limit. One timeout covers the redirects and the body.
- * Failures are thrown as {@link RegistryError}; HTTP error statuses are returned.
+ * Failures are thrown as {@link RegistryError}, but HTTP error statuses are returned.
  */
 export class HttpTransport {
   constructor(private readonly options: TransportOptions) {}
@@ -137,14 +137,14 @@ export class HttpTransport {
     if (target.origin !== request.url.origin) {
       throw new RegistryError(
         'forbidden-origin',
-        `${prefix} redirected to ${target.origin}, which is not the origin of the request; the redirect was not followed.`,
+        `${prefix} redirected to ${target.origin}, which is not the origin of the request, so the redirect was not followed.`,
         { status: response.status, url: from.href },
       );
     }
     if (target.username !== '' || target.password !== '') {
       throw new RegistryError(
         'invalid-response',
-        `${prefix} redirected to a URL with user info; the redirect was not followed.`,
+        `${prefix} redirected to a URL with user info, so the redirect was not followed.`,
         { status: response.status, url: from.href },
       );
     }
@@ -161,7 +161,7 @@ export class HttpTransport {
   private tooLargeError(request: ExchangeRequest, url: URL, response: Response): RegistryError {
     return new RegistryError(
       'too-large',
-      `Registry "${this.options.registryName}": ${request.subject} is larger than the limit of ${request.maxBodyBytes} bytes; the download was stopped.`,
+      `Registry "${this.options.registryName}": ${request.subject} is larger than the limit of ${request.maxBodyBytes} bytes, so the download was stopped.`,
       { status: response.status, url: url.href },
     );
   }
@@ -262,9 +262,9 @@ async function readBodyPrefix(response: Response, maxBytes: number): Promise<Buf
     if (done) {
       return Buffer.concat(chunks, total);
     }
-    const kept = value.subarray(0, maxBytes - total);
-    chunks.push(kept);
-    total += kept.byteLength;
+    const portion = value.subarray(0, maxBytes - total);
+    chunks.push(portion);
+    total += portion.byteLength;
   }
   await reader.cancel().catch(() => undefined);
   return Buffer.concat(chunks, total);

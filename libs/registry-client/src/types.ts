@@ -1,6 +1,6 @@
 /** A manifest as the registry served it. */
 export interface FetchedManifest {
-  /** `sha256:<hex>` of `bytes`, computed here; never taken from a response header. */
+  /** `sha256:<hex>` of `bytes`, computed by the client and never taken from a response header. */
   digest: string;
   /** The `Content-Type` of the response without parameters, in lowercase. */
   mediaType: string;

@@ -61,7 +61,7 @@ class HeaderScanner {
  * Parses a `WWW-Authenticate` value into its challenges. Several challenges may share one
  * value, separated by commas, as when a client library joins repeated headers. Token68
  * credentials (RFC 9110) are not parsed, because Bearer and Basic challenges of registries
- * carry auth parameters only; text that fits neither form is skipped.
+ * carry auth parameters only. Text that fits neither form is skipped.
  */
 export function parseWwwAuthenticate(header: string): AuthChallenge[] {
   const scanner = new HeaderScanner(header);

@@ -1,12 +1,20 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 
-import { cosignPayload, makeTempDir, opensslKey, OpensslKey, opensslSign } from '../test-fixtures/tools';
+import {
+  cosignPayload,
+  makeTempDir,
+  opensslKey,
+  OpensslKey,
+  opensslSign,
+} from '../test-fixtures/tools';
 import { sha256Digest } from './digest';
 import type { TrustPolicy } from './policy-types';
 import type { CosignCandidate, LazyBlob } from './types';
 import { verifyImageSignatures, VerifyImageInput } from './verify';
 
-const manifest = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[]}\n');
+const manifest = Buffer.from(
+  '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[]}\n',
+);
 const digest = sha256Digest(manifest);
 const reference = { registry: 'registry.example.com', repository: 'team/app', tag: 'v1' };
 const signedReference = 'registry.example.com/team/app:v1';
@@ -16,17 +24,30 @@ function policyFor(publicKeyPem: string, rsaPadding?: 'pkcs1v15' | 'pss'): Trust
     default: [{ type: 'reject' }],
     scopes: {
       'registry.example.com/team': [
-        { type: 'signedBy', anchors: [{ kind: 'publicKey', name: 'release', publicKeyPem, ...(rsaPadding && { rsaPadding }) }] },
+        {
+          type: 'signedBy',
+          anchors: [
+            { kind: 'publicKey', name: 'release', publicKeyPem, ...(rsaPadding && { rsaPadding }) },
+          ],
+        },
       ],
     },
   };
 }
 
-function candidate(payload: Buffer | LazyBlob, signature: Buffer, source = 'sig layer 0'): CosignCandidate {
+function candidate(
+  payload: Buffer | LazyBlob,
+  signature: Buffer,
+  source = 'sig layer 0',
+): CosignCandidate {
   return { format: 'cosign', source, payload, signatureBase64: signature.toString('base64') };
 }
 
-function input(policy: TrustPolicy, candidates: CosignCandidate[], overrides: Partial<VerifyImageInput> = {}): VerifyImageInput {
+function input(
+  policy: TrustPolicy,
+  candidates: CosignCandidate[],
+  overrides: Partial<VerifyImageInput> = {},
+): VerifyImageInput {
   return { digest, reference, manifest, candidates, policy, ...overrides };
 }
 
@@ -56,7 +77,9 @@ describe('cosign key-based signatures', () => {
     ['Ed25519', () => ed25519, 'ed25519', undefined],
   ] as const)('verifies %s', async (_name, key, mode, padding) => {
     const signature = opensslSign(temp.dir, key(), payload, mode);
-    const verdict = await verifyImageSignatures(input(policyFor(key().publicPem, padding), [candidate(payload, signature)]));
+    const verdict = await verifyImageSignatures(
+      input(policyFor(key().publicPem, padding), [candidate(payload, signature)]),
+    );
     expect(verdict.status).toBe('verified');
     expect(verdict.policyScope).toBe('registry.example.com/team');
     expect(verdict.signers).toHaveLength(1);
@@ -69,13 +92,17 @@ describe('cosign key-based signatures', () => {
     const signature = sign('sha256', payload, { key: keys.privateKey, dsaEncoding: 'ieee-p1363' });
     expect(signature).toHaveLength(64);
     const publicKeyPem = keys.publicKey.export({ format: 'pem', type: 'spki' }).toString();
-    const verdict = await verifyImageSignatures(input(policyFor(publicKeyPem), [candidate(payload, signature)]));
+    const verdict = await verifyImageSignatures(
+      input(policyFor(publicKeyPem), [candidate(payload, signature)]),
+    );
     expect(verdict.status).toBe('verified');
   });
 
   it('rejects PSS signature under PKCS#1 v1.5 policy', async () => {
     const signature = opensslSign(temp.dir, rsa, payload, 'pss');
-    const verdict = await verifyImageSignatures(input(policyFor(rsa.publicPem), [candidate(payload, signature)]));
+    const verdict = await verifyImageSignatures(
+      input(policyFor(rsa.publicPem), [candidate(payload, signature)]),
+    );
     expect(verdict.status).toBe('untrusted');
     expect(verdict.checks[0]?.reasonCode).toBe('no-trusted-key');
   });
@@ -83,7 +110,9 @@ describe('cosign key-based signatures', () => {
   it('marks a payload for another digest invalid', async () => {
     const otherPayload = Buffer.from(cosignPayload(`sha256:${'1'.repeat(64)}`, signedReference));
     const signature = opensslSign(temp.dir, p256, otherPayload);
-    const verdict = await verifyImageSignatures(input(policyFor(p256.publicPem), [candidate(otherPayload, signature)]));
+    const verdict = await verifyImageSignatures(
+      input(policyFor(p256.publicPem), [candidate(otherPayload, signature)]),
+    );
     expect(verdict.status).toBe('invalid');
     expect(verdict.checks[0]?.reasonCode).toBe('digest-mismatch');
   });
@@ -91,14 +120,18 @@ describe('cosign key-based signatures', () => {
   it('does not accept a signature valid for another payload', async () => {
     const otherPayload = Buffer.from(cosignPayload(`sha256:${'1'.repeat(64)}`, signedReference));
     const signatureForOther = opensslSign(temp.dir, p256, otherPayload);
-    const verdict = await verifyImageSignatures(input(policyFor(p256.publicPem), [candidate(payload, signatureForOther)]));
+    const verdict = await verifyImageSignatures(
+      input(policyFor(p256.publicPem), [candidate(payload, signatureForOther)]),
+    );
     expect(verdict.status).not.toBe('verified');
     expect(verdict.checks[0]?.result).toBe('untrusted');
   });
 
   it('reports a signature by an unknown key as untrusted', async () => {
     const signature = opensslSign(temp.dir, other, payload);
-    const verdict = await verifyImageSignatures(input(policyFor(p256.publicPem), [candidate(payload, signature)]));
+    const verdict = await verifyImageSignatures(
+      input(policyFor(p256.publicPem), [candidate(payload, signature)]),
+    );
     expect(verdict.status).toBe('untrusted');
   });
 
@@ -136,7 +169,9 @@ describe('cosign key-based signatures', () => {
   ])('rejects a signed payload with %s', async (_name, text, message) => {
     const strangePayload = Buffer.from(text);
     const signature = opensslSign(temp.dir, p256, strangePayload);
-    const verdict = await verifyImageSignatures(input(policyFor(p256.publicPem), [candidate(strangePayload, signature)]));
+    const verdict = await verifyImageSignatures(
+      input(policyFor(p256.publicPem), [candidate(strangePayload, signature)]),
+    );
     expect(verdict.status).toBe('invalid');
     expect(verdict.checks[0]?.reasonCode).toBe('payload-invalid');
     expect(verdict.checks[0]?.reason).toMatch(message);
@@ -145,7 +180,9 @@ describe('cosign key-based signatures', () => {
   it('reports tag substitution as an identity mismatch', async () => {
     const otherTag = Buffer.from(cosignPayload(digest, 'registry.example.com/team/app:v0'));
     const signature = opensslSign(temp.dir, p256, otherTag);
-    const verdict = await verifyImageSignatures(input(policyFor(p256.publicPem), [candidate(otherTag, signature)]));
+    const verdict = await verifyImageSignatures(
+      input(policyFor(p256.publicPem), [candidate(otherTag, signature)]),
+    );
     expect(verdict.status).toBe('untrusted');
     expect(verdict.checks[0]?.result).toBe('identity-mismatch');
   });
@@ -158,7 +195,9 @@ describe('cosign key-based signatures', () => {
     if (scoped?.type === 'signedBy') {
       scoped.signedIdentity = { type: 'matchRepository' };
     }
-    const verdict = await verifyImageSignatures(input(policy, [candidate(repositoryOnly, signature)]));
+    const verdict = await verifyImageSignatures(
+      input(policy, [candidate(repositoryOnly, signature)]),
+    );
     expect(verdict.status).toBe('verified');
   });
 
@@ -174,7 +213,9 @@ describe('cosign key-based signatures', () => {
 
   it('accepts a public key file with an extra blank line', async () => {
     const signature = opensslSign(temp.dir, p256, payload);
-    const verdict = await verifyImageSignatures(input(policyFor(`${p256.publicPem}\n\n`), [candidate(payload, signature)]));
+    const verdict = await verifyImageSignatures(
+      input(policyFor(`${p256.publicPem}\n\n`), [candidate(payload, signature)]),
+    );
     expect(verdict.status).toBe('verified');
   });
 
@@ -189,7 +230,9 @@ describe('cosign key-based signatures', () => {
   it('marks manifest bytes that do not match the digest invalid', async () => {
     const signature = opensslSign(temp.dir, p256, payload);
     const verdict = await verifyImageSignatures(
-      input(policyFor(p256.publicPem), [candidate(payload, signature)], { manifest: Buffer.from('{}') }),
+      input(policyFor(p256.publicPem), [candidate(payload, signature)], {
+        manifest: Buffer.from('{}'),
+      }),
     );
     expect(verdict.status).toBe('invalid');
   });
@@ -198,13 +241,21 @@ describe('cosign key-based signatures', () => {
 describe('multi-arch index and child manifests', () => {
   const temp = makeTempDir('cosign-index-');
   let key: OpensslKey;
-  const child = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{}}');
+  const child = Buffer.from(
+    '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{}}',
+  );
   const childDigest = sha256Digest(child);
   const index = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: childDigest, size: child.length }],
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: childDigest,
+          size: child.length,
+        },
+      ],
     }),
   );
   const indexDigest = sha256Digest(index);
@@ -231,7 +282,12 @@ describe('multi-arch index and child manifests', () => {
   });
 
   it('child checked alone without signatures is unsigned', async () => {
-    const verdict = await verifyImageSignatures({ digest: childDigest, reference, candidates: [], policy: policyFor(key.publicPem) });
+    const verdict = await verifyImageSignatures({
+      digest: childDigest,
+      reference,
+      candidates: [],
+      policy: policyFor(key.publicPem),
+    });
     expect(verdict.status).toBe('unsigned');
   });
 
@@ -247,8 +303,18 @@ describe('multi-arch index and child manifests', () => {
 
   it('each level verifies with its own signature', async () => {
     const policy = policyFor(key.publicPem);
-    const indexVerdict = await verifyImageSignatures({ digest: indexDigest, reference, candidates: [signedFor(indexDigest)], policy });
-    const childVerdict = await verifyImageSignatures({ digest: childDigest, reference, candidates: [signedFor(childDigest)], policy });
+    const indexVerdict = await verifyImageSignatures({
+      digest: indexDigest,
+      reference,
+      candidates: [signedFor(indexDigest)],
+      policy,
+    });
+    const childVerdict = await verifyImageSignatures({
+      digest: childDigest,
+      reference,
+      candidates: [signedFor(childDigest)],
+      policy,
+    });
     expect(indexVerdict.status).toBe('verified');
     expect(childVerdict.status).toBe('verified');
   });
@@ -266,7 +332,10 @@ describe('bounds', () => {
 
   it('checks 100 of 10,000 signatures and records the rest', async () => {
     const garbage = candidate(payload, Buffer.from('not a signature'));
-    const candidates = Array.from({ length: 10_000 }, (_, index) => ({ ...garbage, source: `layer ${index}` }));
+    const candidates = Array.from({ length: 10_000 }, (_, index) => ({
+      ...garbage,
+      source: `layer ${index}`,
+    }));
     const verdict = await verifyImageSignatures(input(policyFor(key.publicPem), candidates));
     expect(verdict.status).toBe('untrusted');
     expect(verdict.checks).toHaveLength(101);
@@ -277,14 +346,18 @@ describe('bounds', () => {
   it('still verifies when a valid signature is within the bound', async () => {
     const good = candidate(payload, opensslSign(temp.dir, key, payload));
     const bad = candidate(payload, Buffer.from('x'));
-    const verdict = await verifyImageSignatures(input(policyFor(key.publicPem), [bad, good, ...Array(500).fill(bad)]));
+    const verdict = await verifyImageSignatures(
+      input(policyFor(key.publicPem), [bad, good, ...Array(500).fill(bad)]),
+    );
     expect(verdict.status).toBe('verified');
   });
 
   it('rejects a 1 GiB claimed payload without reading it', async () => {
     const read = jest.fn(async () => Buffer.alloc(0));
     const huge: LazyBlob = { declaredSize: 1024 * 1024 * 1024, read };
-    const verdict = await verifyImageSignatures(input(policyFor(key.publicPem), [candidate(huge, Buffer.from('x'))]));
+    const verdict = await verifyImageSignatures(
+      input(policyFor(key.publicPem), [candidate(huge, Buffer.from('x'))]),
+    );
     expect(read).not.toHaveBeenCalled();
     expect(verdict.status).toBe('untrusted');
     expect(verdict.checks[0]?.reasonCode).toBe('blob-too-large');
@@ -292,7 +365,9 @@ describe('bounds', () => {
 
   it('rejects a lazy blob that returns more bytes than declared', async () => {
     const lying: LazyBlob = { declaredSize: 4, read: async () => Buffer.alloc(64) };
-    const verdict = await verifyImageSignatures(input(policyFor(key.publicPem), [candidate(lying, Buffer.from('x'))]));
+    const verdict = await verifyImageSignatures(
+      input(policyFor(key.publicPem), [candidate(lying, Buffer.from('x'))]),
+    );
     expect(verdict.checks[0]?.reasonCode).toBe('blob-size-mismatch');
     expect(verdict.status).toBe('invalid');
   });

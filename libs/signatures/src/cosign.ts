@@ -20,7 +20,11 @@ export function verifyCosignSignature(
   options: { hasCertificate?: boolean } = {},
 ): FormatVerification {
   if (signatureBase64 === '' || !BASE64.test(signatureBase64)) {
-    return failed('invalid', 'signature-malformed', 'the cosign signature annotation is empty or not standard base64');
+    return failed(
+      'invalid',
+      'signature-malformed',
+      'the cosign signature annotation is empty or not standard base64',
+    );
   }
   const signature = Buffer.from(signatureBase64, 'base64');
   const keyAnchors = anchors.filter((anchor) => anchor.kind === 'publicKey');
@@ -38,10 +42,15 @@ export function verifyCosignSignature(
 
   for (const anchor of keyAnchors) {
     const key = parsePublicKeyPem(anchor.publicKeyPem, `public key ${anchor.name ?? ''}`.trim());
-    if (!verifyRawSignature(key, payload, signature, { rsaPadding: anchor.rsaPadding ?? 'pkcs1v15' })) {
+    if (
+      !verifyRawSignature(key, payload, signature, { rsaPadding: anchor.rsaPadding ?? 'pkcs1v15' })
+    ) {
       continue;
     }
-    const signer = { keyFingerprint: publicKeyFingerprint(key), ...(anchor.name !== undefined && { identity: anchor.name }) };
+    const signer = {
+      keyFingerprint: publicKeyFingerprint(key),
+      ...(anchor.name !== undefined && { identity: anchor.name }),
+    };
     let claims;
     try {
       claims = parseSimpleSigningPayload(payload, COSIGN_PAYLOAD_TYPE);
@@ -59,5 +68,9 @@ export function verifyCosignSignature(
   }
   // The signature carries no key identifier, so a tampered payload and a signature by an
   // unknown key look the same here.
-  return failed('untrusted', 'no-trusted-key', `none of the ${keyAnchors.length} trusted public keys verifies the signature`);
+  return failed(
+    'untrusted',
+    'no-trusted-key',
+    `none of the ${keyAnchors.length} trusted public keys verifies the signature`,
+  );
 }

@@ -13,7 +13,11 @@ export async function readGpgKeyring(keyring: string, what: string): Promise<Key
     }
     return await readKeys({ binaryKeys: Buffer.from(keyring, 'base64') });
   } catch (error) {
-    throw new SignatureError('gpg-keyring-invalid', `${what} is not a readable OpenPGP public keyring`, { cause: error });
+    throw new SignatureError(
+      'gpg-keyring-invalid',
+      `${what} is not a readable OpenPGP public keyring`,
+      { cause: error },
+    );
   }
 }
 
@@ -29,21 +33,37 @@ export async function verifyGpgSignature(
 ): Promise<FormatVerification> {
   const keyAnchors = anchors.filter((anchor) => anchor.kind === 'gpgKeys');
   if (keyAnchors.length === 0) {
-    return failed('untrusted', 'no-applicable-anchor', 'the policy requirement configures no GPG keys');
+    return failed(
+      'untrusted',
+      'no-applicable-anchor',
+      'the policy requirement configures no GPG keys',
+    );
   }
 
   let parsed;
   try {
     parsed = await readMessage({ binaryMessage: message });
   } catch (error) {
-    return failed('invalid', 'signature-malformed', `the signature is not a binary OpenPGP message: ${(error as Error).message}`);
+    return failed(
+      'invalid',
+      'signature-malformed',
+      `the signature is not a binary OpenPGP message: ${(error as Error).message}`,
+    );
   }
   const keyIds = parsed.getSigningKeyIDs();
   if (keyIds.length === 0) {
-    return failed('invalid', 'signature-missing', 'the OpenPGP message carries no signature (an unsigned literal message)');
+    return failed(
+      'invalid',
+      'signature-missing',
+      'the OpenPGP message carries no signature (an unsigned literal message)',
+    );
   }
   if (keyIds.length !== 1) {
-    return failed('invalid', 'signature-count', `the OpenPGP message carries ${keyIds.length} signatures, expected 1`);
+    return failed(
+      'invalid',
+      'signature-count',
+      `the OpenPGP message carries ${keyIds.length} signatures, expected 1`,
+    );
   }
   const [keyId] = keyIds as [(typeof keyIds)[number]];
 
@@ -58,10 +78,17 @@ export async function verifyGpgSignature(
     }
   }
   if (signingKey === undefined) {
-    return failed('untrusted', 'no-trusted-key', `signing key ID ${keyId.toHex().toUpperCase()} is not in a trusted keyring`);
+    return failed(
+      'untrusted',
+      'no-trusted-key',
+      `signing key ID ${keyId.toHex().toUpperCase()} is not in a trusted keyring`,
+    );
   }
   const fingerprint = signingKey.getFingerprint().toUpperCase();
-  const signer = { keyFingerprint: fingerprint, ...(anchorName !== undefined && { identity: anchorName }) };
+  const signer = {
+    keyFingerprint: fingerprint,
+    ...(anchorName !== undefined && { identity: anchorName }),
+  };
 
   try {
     // openpgp checks the key at the signature's creation time; this also rejects a key or

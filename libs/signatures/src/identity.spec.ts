@@ -3,8 +3,16 @@ import type { IdentityRule } from './policy-types';
 import { formatReference, ImageReference, parseDockerReference } from './reference';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
-const byTag: ImageReference = { registry: 'registry.example.com', repository: 'team/app', tag: 'v1' };
-const byDigest: ImageReference = { registry: 'registry.example.com', repository: 'team/app', digest: DIGEST };
+const byTag: ImageReference = {
+  registry: 'registry.example.com',
+  repository: 'team/app',
+  tag: 'v1',
+};
+const byDigest: ImageReference = {
+  registry: 'registry.example.com',
+  repository: 'team/app',
+  digest: DIGEST,
+};
 
 describe('parseDockerReference', () => {
   it.each([
@@ -17,50 +25,143 @@ describe('parseDockerReference', () => {
     expect(formatReference(parseDockerReference(input))).toBe(expected);
   });
 
-  it.each(['UPPER/app', 'app:bad tag', `app@sha256:${'A'.repeat(64)}`, 'registry.example.com/', ''])(
-    'rejects %j',
-    (input) => {
-      expect(() => parseDockerReference(input)).toThrow(/is invalid/);
-    },
-  );
+  it.each([
+    'UPPER/app',
+    'app:bad tag',
+    `app@sha256:${'A'.repeat(64)}`,
+    'registry.example.com/',
+    '',
+  ])('rejects %j', (input) => {
+    expect(() => parseDockerReference(input)).toThrow(/is invalid/);
+  });
 });
 
 describe('matchSignedIdentity', () => {
   const cases: [string, IdentityRule, ImageReference, string, boolean][] = [
-    ['exact tag', { type: 'matchRepoDigestOrExact' }, byTag, 'registry.example.com/team/app:v1', true],
-    ['tag substitution', { type: 'matchRepoDigestOrExact' }, byTag, 'registry.example.com/team/app:v0', false],
-    ['repo-only signature for a tag', { type: 'matchRepoDigestOrExact' }, byTag, 'registry.example.com/team/app', false],
-    ['by digest, any tag', { type: 'matchRepoDigestOrExact' }, byDigest, 'registry.example.com/team/app:v0', true],
-    ['by digest, other repository', { type: 'matchRepoDigestOrExact' }, byDigest, 'registry.example.com/team/other:v1', false],
-    ['matchExact by digest against a tag', { type: 'matchExact' }, byDigest, 'registry.example.com/team/app:v1', false],
-    ['matchExact same tag', { type: 'matchExact' }, byTag, 'registry.example.com/team/app:v1', true],
-    ['matchRepository other tag', { type: 'matchRepository' }, byTag, 'registry.example.com/team/app:v0', true],
-    ['matchRepository other repository', { type: 'matchRepository' }, byTag, 'registry.example.com/team/app2', false],
-    ['exactReference equal', { type: 'exactReference', dockerReference: 'quay.io/x/y:1' }, byTag, 'quay.io/x/y:1', true],
-    ['exactReference other tag', { type: 'exactReference', dockerReference: 'quay.io/x/y:1' }, byTag, 'quay.io/x/y:2', false],
-    ['exactRepository', { type: 'exactRepository', dockerRepository: 'quay.io/x/y' }, byTag, 'quay.io/x/y:9', true],
+    [
+      'exact tag',
+      { type: 'matchRepoDigestOrExact' },
+      byTag,
+      'registry.example.com/team/app:v1',
+      true,
+    ],
+    [
+      'tag substitution',
+      { type: 'matchRepoDigestOrExact' },
+      byTag,
+      'registry.example.com/team/app:v0',
+      false,
+    ],
+    [
+      'repo-only signature for a tag',
+      { type: 'matchRepoDigestOrExact' },
+      byTag,
+      'registry.example.com/team/app',
+      false,
+    ],
+    [
+      'by digest, any tag',
+      { type: 'matchRepoDigestOrExact' },
+      byDigest,
+      'registry.example.com/team/app:v0',
+      true,
+    ],
+    [
+      'by digest, other repository',
+      { type: 'matchRepoDigestOrExact' },
+      byDigest,
+      'registry.example.com/team/other:v1',
+      false,
+    ],
+    [
+      'matchExact by digest against a tag',
+      { type: 'matchExact' },
+      byDigest,
+      'registry.example.com/team/app:v1',
+      false,
+    ],
+    [
+      'matchExact same tag',
+      { type: 'matchExact' },
+      byTag,
+      'registry.example.com/team/app:v1',
+      true,
+    ],
+    [
+      'matchRepository other tag',
+      { type: 'matchRepository' },
+      byTag,
+      'registry.example.com/team/app:v0',
+      true,
+    ],
+    [
+      'matchRepository other repository',
+      { type: 'matchRepository' },
+      byTag,
+      'registry.example.com/team/app2',
+      false,
+    ],
+    [
+      'exactReference equal',
+      { type: 'exactReference', dockerReference: 'quay.io/x/y:1' },
+      byTag,
+      'quay.io/x/y:1',
+      true,
+    ],
+    [
+      'exactReference other tag',
+      { type: 'exactReference', dockerReference: 'quay.io/x/y:1' },
+      byTag,
+      'quay.io/x/y:2',
+      false,
+    ],
+    [
+      'exactRepository',
+      { type: 'exactRepository', dockerRepository: 'quay.io/x/y' },
+      byTag,
+      'quay.io/x/y:9',
+      true,
+    ],
     [
       'remapIdentity mirror',
-      { type: 'remapIdentity', prefix: 'registry.example.com/team', signedPrefix: 'quay.io/upstream' },
+      {
+        type: 'remapIdentity',
+        prefix: 'registry.example.com/team',
+        signedPrefix: 'quay.io/upstream',
+      },
       byTag,
       'quay.io/upstream/app:v1',
       true,
     ],
     [
       'remapIdentity mirror, wrong tag',
-      { type: 'remapIdentity', prefix: 'registry.example.com/team', signedPrefix: 'quay.io/upstream' },
+      {
+        type: 'remapIdentity',
+        prefix: 'registry.example.com/team',
+        signedPrefix: 'quay.io/upstream',
+      },
       byTag,
       'quay.io/upstream/app:v2',
       false,
     ],
     [
       'remapIdentity prefix only at a path boundary',
-      { type: 'remapIdentity', prefix: 'registry.example.com/te', signedPrefix: 'quay.io/upstream' },
+      {
+        type: 'remapIdentity',
+        prefix: 'registry.example.com/te',
+        signedPrefix: 'quay.io/upstream',
+      },
       byTag,
       'quay.io/upstreamam/app:v1',
       false,
     ],
-    ['tag and digest together', { type: 'matchRepository' }, byTag, `registry.example.com/team/app:v1@${DIGEST}`, false],
+    [
+      'tag and digest together',
+      { type: 'matchRepository' },
+      byTag,
+      `registry.example.com/team/app:v1@${DIGEST}`,
+      false,
+    ],
     ['unparseable reference', { type: 'matchRepository' }, byTag, 'Not A Reference', false],
   ];
 

@@ -1,6 +1,11 @@
 import { SignatureError } from './errors';
 import type { IdentityRule } from './policy-types';
-import { formatReference, formatRepository, ImageReference, parseDockerReference } from './reference';
+import {
+  formatReference,
+  formatRepository,
+  ImageReference,
+  parseDockerReference,
+} from './reference';
 
 /** Result of matching a signed docker reference against an identity rule. */
 export interface IdentityMatch {
@@ -12,7 +17,11 @@ export interface IdentityMatch {
  * Checks the docker reference from a signed payload against the image being verified.
  * `image` carries a tag when the image was requested by tag, otherwise its digest.
  */
-export function matchSignedIdentity(rule: IdentityRule, image: ImageReference, signedReference: string): IdentityMatch {
+export function matchSignedIdentity(
+  rule: IdentityRule,
+  image: ImageReference,
+  signedReference: string,
+): IdentityMatch {
   let signed: ImageReference;
   try {
     signed = parseDockerReference(signedReference);
@@ -71,7 +80,10 @@ export function assertIdentityRuleValid(rule: IdentityRule): void {
 
 function matchExact(expected: ImageReference, signed: ImageReference): IdentityMatch {
   if (expected.tag === undefined && expected.digest === undefined) {
-    return { matches: false, reason: `reference ${formatReference(expected)} has no tag or digest to match exactly` };
+    return {
+      matches: false,
+      reason: `reference ${formatReference(expected)} has no tag or digest to match exactly`,
+    };
   }
   const matches =
     formatRepository(expected) === formatRepository(signed) &&
@@ -87,7 +99,10 @@ function matchExact(expected: ImageReference, signed: ImageReference): IdentityM
 
 function matchRepoDigestOrExact(image: ImageReference, signed: ImageReference): IdentityMatch {
   if (image.tag !== undefined) {
-    return matchExact({ registry: image.registry, repository: image.repository, tag: image.tag }, signed);
+    return matchExact(
+      { registry: image.registry, repository: image.repository, tag: image.tag },
+      signed,
+    );
   }
   return sameRepository(image, signed);
 }
@@ -112,8 +127,16 @@ function matchRemapped(
     return matchRepoDigestOrExact(image, signed);
   }
   const remappedName = rule.signedPrefix + name.slice(rule.prefix.length);
-  const suffix = image.tag !== undefined ? `:${image.tag}` : image.digest !== undefined ? `@${image.digest}` : '';
+  const suffix =
+    image.tag !== undefined
+      ? `:${image.tag}`
+      : image.digest !== undefined
+        ? `@${image.digest}`
+        : '';
   const remapped = parseDockerReference(remappedName + suffix);
   const match = matchRepoDigestOrExact(remapped, signed);
-  return { matches: match.matches, reason: `after remapping ${rule.prefix} to ${rule.signedPrefix}, ${match.reason}` };
+  return {
+    matches: match.matches,
+    reason: `after remapping ${rule.prefix} to ${rule.signedPrefix}, ${match.reason}`,
+  };
 }

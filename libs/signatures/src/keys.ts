@@ -24,7 +24,9 @@ export function parsePublicKeyPem(pem: string, what = 'public key'): KeyObject {
   try {
     key = createPublicKey({ key: der, format: 'der', type: 'spki' });
   } catch (error) {
-    throw new SignatureError('key-invalid', `${what} is not a valid SPKI public key`, { cause: error });
+    throw new SignatureError('key-invalid', `${what} is not a valid SPKI public key`, {
+      cause: error,
+    });
   }
   assertSupportedKey(key, what);
   return key;
@@ -36,14 +38,20 @@ export function assertSupportedKey(key: KeyObject, what: string): void {
   if (type === 'rsa' || type === 'rsa-pss') {
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
     if (bits < 2048) {
-      throw new SignatureError('key-unsupported', `${what} is a ${bits}-bit RSA key, at least 2048 bits are required`);
+      throw new SignatureError(
+        'key-unsupported',
+        `${what} is a ${bits}-bit RSA key, at least 2048 bits are required`,
+      );
     }
     return;
   }
   if (type === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve ?? '';
     if (!(curve in SUPPORTED_CURVES)) {
-      throw new SignatureError('key-unsupported', `${what} uses curve ${curve}, expected P-256, P-384 or P-521`);
+      throw new SignatureError(
+        'key-unsupported',
+        `${what} uses curve ${curve}, expected P-256, P-384 or P-521`,
+      );
     }
     return;
   }
@@ -105,7 +113,12 @@ export function verifyRawSignature(
 
 type VerifyKeyInput = Parameters<typeof verify>[2];
 
-function verifySafely(hash: string, data: Uint8Array, key: VerifyKeyInput, signature: Uint8Array): boolean {
+function verifySafely(
+  hash: string,
+  data: Uint8Array,
+  key: VerifyKeyInput,
+  signature: Uint8Array,
+): boolean {
   try {
     return verify(hash, data, key, signature);
   } catch {

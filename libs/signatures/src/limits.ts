@@ -36,7 +36,10 @@ export async function readBlob(
   } else {
     const declared = source.declaredSize;
     if (!Number.isSafeInteger(declared) || declared < 0) {
-      throw new SignatureError('blob-size-invalid', `${what} declares size ${declared}, not a non-negative integer`);
+      throw new SignatureError(
+        'blob-size-invalid',
+        `${what} declares size ${declared}, not a non-negative integer`,
+      );
     }
     if (declared > maxBytes) {
       throw new SignatureError(
@@ -53,7 +56,10 @@ export async function readBlob(
     }
   }
   if (bytes.length > maxBytes) {
-    throw new SignatureError('blob-too-large', `${what} has ${bytes.length} bytes, more than the limit of ${maxBytes}`);
+    throw new SignatureError(
+      'blob-too-large',
+      `${what} has ${bytes.length} bytes, more than the limit of ${maxBytes}`,
+    );
   }
   if (expectedDigest !== undefined && digestLike(expectedDigest, bytes) !== expectedDigest) {
     throw new SignatureError(

@@ -8,7 +8,13 @@ import { failed, FormatVerification } from './format-result';
 import type { TrustAnchor } from './policy-types';
 import { isJsonObject, JsonObject, JsonValue, parseStrictJson } from './strict-json';
 import type { VerificationTarget } from './types';
-import { parseCertificate, parseCertificatesPem, ParsedCertificate, subjectMatches, verifyCodeSigningChain } from './x509';
+import {
+  parseCertificate,
+  parseCertificatesPem,
+  ParsedCertificate,
+  subjectMatches,
+  verifyCodeSigningChain,
+} from './x509';
 
 /** Media type of the Notary Project signed payload. */
 export const NOTARY_PAYLOAD_MEDIA_TYPE = 'application/vnd.cncf.notary.payload.v1+json';
@@ -54,7 +60,11 @@ export async function verifyNotarySignature(
 ): Promise<FormatVerification> {
   const rootAnchors = anchors.filter((anchor) => anchor.kind === 'x509Roots');
   if (rootAnchors.length === 0) {
-    return failed('untrusted', 'no-applicable-anchor', 'the policy requirement configures no X.509 roots for Notary signatures');
+    return failed(
+      'untrusted',
+      'no-applicable-anchor',
+      'the policy requirement configures no X.509 roots for Notary signatures',
+    );
   }
 
   let decoded: DecodedEnvelope;
@@ -71,17 +81,34 @@ export async function verifyNotarySignature(
   const leaf = decoded.chain[0] as ParsedCertificate;
   const choice = algorithmFor(leaf.x509.publicKey);
   if (choice === undefined) {
-    return failed('invalid', 'algorithm-unsupported', `the leaf key type ${String(leaf.x509.publicKey.asymmetricKeyType)} is not allowed`);
+    return failed(
+      'invalid',
+      'algorithm-unsupported',
+      `the leaf key type ${String(leaf.x509.publicKey.asymmetricKeyType)} is not allowed`,
+    );
   }
   const expectedAlgorithm = mediaType === 'application/cose' ? choice.cose : choice.jws;
   if (decoded.algorithm !== expectedAlgorithm) {
-    return failed('invalid', 'algorithm-mismatch', `alg ${String(decoded.algorithm)} does not match the leaf key, expected ${expectedAlgorithm}`);
+    return failed(
+      'invalid',
+      'algorithm-mismatch',
+      `alg ${String(decoded.algorithm)} does not match the leaf key, expected ${expectedAlgorithm}`,
+    );
   }
   const payload = await decoded.verifySignature(choice, leaf.x509.publicKey);
   const subject = leaf.x509.subject.replace(/\n/g, ', ');
-  const signer = { subject, identity: subject, keyFingerprint: leaf.x509.fingerprint256.replace(/:/g, '').toLowerCase() };
+  const signer = {
+    subject,
+    identity: subject,
+    keyFingerprint: leaf.x509.fingerprint256.replace(/:/g, '').toLowerCase(),
+  };
   if (payload === undefined) {
-    return failed('invalid', 'signature-invalid', 'the envelope signature does not verify with the leaf certificate key', signer);
+    return failed(
+      'invalid',
+      'signature-invalid',
+      'the envelope signature does not verify with the leaf certificate key',
+      signer,
+    );
   }
 
   const trust = checkTrust(decoded.chain, rootAnchors, now);
@@ -89,7 +116,12 @@ export async function verifyNotarySignature(
     return { ...trust, signer };
   }
   if (decoded.expiry !== undefined && now >= decoded.expiry) {
-    return failed('untrusted', 'signature-expired', `the signature expired at ${decoded.expiry.toISOString()}`, signer);
+    return failed(
+      'untrusted',
+      'signature-expired',
+      `the signature expired at ${decoded.expiry.toISOString()}`,
+      signer,
+    );
   }
   return checkPayload(payload, target, signer);
 }
@@ -98,19 +130,33 @@ function checkProtectedHeader(decoded: DecodedEnvelope): FormatVerification | un
   if (!Array.isArray(decoded.critical) || !decoded.critical.includes(SIGNING_SCHEME)) {
     return failed('invalid', 'critical-header', `crit must list ${SIGNING_SCHEME}`);
   }
-  const unknown = decoded.critical.filter((name) => typeof name !== 'string' || !KNOWN_CRITICAL.has(name));
+  const unknown = decoded.critical.filter(
+    (name) => typeof name !== 'string' || !KNOWN_CRITICAL.has(name),
+  );
   if (unknown.length > 0) {
-    return failed('untrusted', 'critical-header-unsupported', `crit lists unsupported headers ${unknown.map(String).join(', ')}`);
+    return failed(
+      'untrusted',
+      'critical-header-unsupported',
+      `crit lists unsupported headers ${unknown.map(String).join(', ')}`,
+    );
   }
   if (decoded.expiry !== undefined && !decoded.critical.includes(EXPIRY)) {
     return failed('invalid', 'critical-header', `${EXPIRY} is present but not listed in crit`);
   }
   if (decoded.signingScheme !== 'notary.x509') {
     // NOTE: notary.x509.signingAuthority and RFC 3161 timestamp countersignatures are not verified.
-    return failed('untrusted', 'signing-scheme-unsupported', `signing scheme ${String(decoded.signingScheme)} is not supported, only notary.x509`);
+    return failed(
+      'untrusted',
+      'signing-scheme-unsupported',
+      `signing scheme ${String(decoded.signingScheme)} is not supported, only notary.x509`,
+    );
   }
   if (decoded.contentType !== NOTARY_PAYLOAD_MEDIA_TYPE) {
-    return failed('invalid', 'content-type', `content type ${String(decoded.contentType)} is not ${NOTARY_PAYLOAD_MEDIA_TYPE}`);
+    return failed(
+      'invalid',
+      'content-type',
+      `content type ${String(decoded.contentType)} is not ${NOTARY_PAYLOAD_MEDIA_TYPE}`,
+    );
   }
   return undefined;
 }
@@ -138,17 +184,26 @@ function checkTrust(
       if (identity === '*') {
         return true;
       }
-      const dn = identity.startsWith('x509.subject:') ? identity.slice('x509.subject:'.length).trim() : identity;
+      const dn = identity.startsWith('x509.subject:')
+        ? identity.slice('x509.subject:'.length).trim()
+        : identity;
       return subjectMatches(dn, leaf);
     });
     if (matched) {
       return undefined;
     }
-    lastFailure = new SignatureError('identity-untrusted', `the leaf subject is not a trusted identity of trust store ${anchor.name ?? ''}`.trim());
+    lastFailure = new SignatureError(
+      'identity-untrusted',
+      `the leaf subject is not a trusted identity of trust store ${anchor.name ?? ''}`.trim(),
+    );
   }
   const failure = lastFailure as SignatureError;
   // A chain link whose signature fails was altered; every other failure is a trust decision.
-  return failed(failure.code === 'chain-signature-invalid' ? 'invalid' : 'untrusted', failure.code, failure.message);
+  return failed(
+    failure.code === 'chain-signature-invalid' ? 'invalid' : 'untrusted',
+    failure.code,
+    failure.message,
+  );
 }
 
 function checkPayload(
@@ -159,8 +214,15 @@ function checkPayload(
   let descriptor: JsonObject;
   try {
     const document = parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(payload));
-    if (!isJsonObject(document) || Object.keys(document).join() !== 'targetArtifact' || !isJsonObject(document['targetArtifact'])) {
-      throw new SignatureError('payload-invalid', 'the payload must be an object with only targetArtifact, itself an object');
+    if (
+      !isJsonObject(document) ||
+      Object.keys(document).join() !== 'targetArtifact' ||
+      !isJsonObject(document['targetArtifact'])
+    ) {
+      throw new SignatureError(
+        'payload-invalid',
+        'the payload must be an object with only targetArtifact, itself an object',
+      );
     }
     descriptor = document['targetArtifact'];
   } catch (error) {
@@ -170,7 +232,12 @@ function checkPayload(
   const size = descriptor['size'];
   const mediaType = descriptor['mediaType'];
   if (typeof digest !== 'string' || typeof size !== 'number' || typeof mediaType !== 'string') {
-    return failed('invalid', 'payload-invalid', 'targetArtifact needs string digest, integer size and string mediaType', signer);
+    return failed(
+      'invalid',
+      'payload-invalid',
+      'targetArtifact needs string digest, integer size and string mediaType',
+      signer,
+    );
   }
   const mismatch = descriptorMismatch(target, size, mediaType);
   if (mismatch !== undefined) {
@@ -185,7 +252,11 @@ function checkPayload(
   };
 }
 
-function descriptorMismatch(target: VerificationTarget, size: JsonValue, mediaType: string): string | undefined {
+function descriptorMismatch(
+  target: VerificationTarget,
+  size: JsonValue,
+  mediaType: string,
+): string | undefined {
   if (target.size === undefined || target.mediaType === undefined) {
     return 'the manifest size and media type are needed to check a Notary payload, and were not given';
   }
@@ -223,13 +294,19 @@ function decodeJws(envelope: Buffer): DecodedEnvelope {
   }
   for (const key of Object.keys(document)) {
     if (!['payload', 'protected', 'header', 'signature'].includes(key)) {
-      throw new SignatureError('envelope-malformed', `the JWS envelope has unknown member ${JSON.stringify(key)}`);
+      throw new SignatureError(
+        'envelope-malformed',
+        `the JWS envelope has unknown member ${JSON.stringify(key)}`,
+      );
     }
   }
   const protectedText = document['protected'];
   const header = document['header'];
   if (typeof protectedText !== 'string' || !isJsonObject(header)) {
-    throw new SignatureError('envelope-malformed', 'the JWS envelope needs a protected string and a header object');
+    throw new SignatureError(
+      'envelope-malformed',
+      'the JWS envelope needs a protected string and a header object',
+    );
   }
   const protectedHeader = parseStrictJson(Buffer.from(protectedText, 'base64url').toString('utf8'));
   if (!isJsonObject(protectedHeader)) {
@@ -237,9 +314,14 @@ function decodeJws(envelope: Buffer): DecodedEnvelope {
   }
   const x5c = header['x5c'];
   if (!Array.isArray(x5c) || x5c.length === 0 || x5c.some((entry) => typeof entry !== 'string')) {
-    throw new SignatureError('envelope-malformed', 'the JWS header needs x5c, a non-empty array of base64 certificates');
+    throw new SignatureError(
+      'envelope-malformed',
+      'the JWS header needs x5c, a non-empty array of base64 certificates',
+    );
   }
-  const chain = (x5c as string[]).map((entry, index) => parseCertificate(Buffer.from(entry, 'base64'), `x5c certificate ${index}`));
+  const chain = (x5c as string[]).map((entry, index) =>
+    parseCertificate(Buffer.from(entry, 'base64'), `x5c certificate ${index}`),
+  );
   const expiry = protectedHeader[EXPIRY];
   return {
     chain,
@@ -250,10 +332,14 @@ function decodeJws(envelope: Buffer): DecodedEnvelope {
     expiry: typeof expiry === 'string' ? parseTime(expiry) : undefined,
     async verifySignature(choice, key) {
       try {
-        const result = await flattenedVerify(document as unknown as Parameters<typeof flattenedVerify>[0], key, {
-          algorithms: [choice.jws],
-          crit: { [SIGNING_SCHEME]: true, [EXPIRY]: true, [AUTHENTIC_SIGNING_TIME]: true },
-        });
+        const result = await flattenedVerify(
+          document as unknown as Parameters<typeof flattenedVerify>[0],
+          key,
+          {
+            algorithms: [choice.jws],
+            crit: { [SIGNING_SCHEME]: true, [EXPIRY]: true, [AUTHENTIC_SIGNING_TIME]: true },
+          },
+        );
         return Buffer.from(result.payload);
       } catch {
         return undefined;
@@ -279,15 +365,34 @@ const COSE_X5CHAIN = 33;
 function decodeCose(envelope: Buffer): DecodedEnvelope {
   const items = decodeAllSync(envelope) as unknown[];
   if (items.length !== 1) {
-    throw new SignatureError('envelope-malformed', `the COSE envelope holds ${items.length} CBOR items, expected 1`);
+    throw new SignatureError(
+      'envelope-malformed',
+      `the COSE envelope holds ${items.length} CBOR items, expected 1`,
+    );
   }
   const tagged = items[0];
-  if (!(tagged instanceof Tagged) || tagged.tag !== COSE_SIGN1_TAG || !Array.isArray(tagged.value) || tagged.value.length !== 4) {
-    throw new SignatureError('envelope-malformed', 'the COSE envelope is not a tagged COSE_Sign1 array of four items');
+  if (
+    !(tagged instanceof Tagged) ||
+    tagged.tag !== COSE_SIGN1_TAG ||
+    !Array.isArray(tagged.value) ||
+    tagged.value.length !== 4
+  ) {
+    throw new SignatureError(
+      'envelope-malformed',
+      'the COSE envelope is not a tagged COSE_Sign1 array of four items',
+    );
   }
   const [protectedBytes, unprotected, payload, signature] = tagged.value as unknown[];
-  if (!Buffer.isBuffer(protectedBytes) || !(unprotected instanceof Map) || !Buffer.isBuffer(payload) || !Buffer.isBuffer(signature)) {
-    throw new SignatureError('envelope-malformed', 'COSE_Sign1 needs protected bstr, unprotected map, payload bstr and signature bstr');
+  if (
+    !Buffer.isBuffer(protectedBytes) ||
+    !(unprotected instanceof Map) ||
+    !Buffer.isBuffer(payload) ||
+    !Buffer.isBuffer(signature)
+  ) {
+    throw new SignatureError(
+      'envelope-malformed',
+      'COSE_Sign1 needs protected bstr, unprotected map, payload bstr and signature bstr',
+    );
   }
   const protectedItems = decodeAllSync(protectedBytes) as unknown[];
   const protectedHeader = protectedItems[0];
@@ -296,10 +401,19 @@ function decodeCose(envelope: Buffer): DecodedEnvelope {
   }
   const chainValue: unknown = protectedHeader.get(COSE_X5CHAIN) ?? unprotected.get(COSE_X5CHAIN);
   const chainItems = Buffer.isBuffer(chainValue) ? [chainValue] : chainValue;
-  if (!Array.isArray(chainItems) || chainItems.length === 0 || chainItems.some((item) => !Buffer.isBuffer(item))) {
-    throw new SignatureError('envelope-malformed', 'the COSE envelope needs x5chain (label 33) with DER certificates');
+  if (
+    !Array.isArray(chainItems) ||
+    chainItems.length === 0 ||
+    chainItems.some((item) => !Buffer.isBuffer(item))
+  ) {
+    throw new SignatureError(
+      'envelope-malformed',
+      'the COSE envelope needs x5chain (label 33) with DER certificates',
+    );
   }
-  const chain = (chainItems as Buffer[]).map((der, index) => parseCertificate(der, `x5chain certificate ${index}`));
+  const chain = (chainItems as Buffer[]).map((der, index) =>
+    parseCertificate(der, `x5chain certificate ${index}`),
+  );
   const expiry: unknown = protectedHeader.get(EXPIRY);
   const algorithm: unknown = protectedHeader.get(COSE_ALG);
   if (protectedHeader.has(SIGNING_TIME) && !(protectedHeader.get(SIGNING_TIME) instanceof Date)) {
@@ -319,7 +433,16 @@ function decodeCose(envelope: Buffer): DecodedEnvelope {
       // Sig_structure keeps the protected header bytes exactly as received (RFC 9052 section 4.4).
       const toBeSigned = encode(['Signature1', protectedBytes, Buffer.alloc(0), payload]);
       const ok = choice.rsa
-        ? verify(choice.hash, toBeSigned, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, signature)
+        ? verify(
+            choice.hash,
+            toBeSigned,
+            {
+              key,
+              padding: constants.RSA_PKCS1_PSS_PADDING,
+              saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+            },
+            signature,
+          )
         : verify(choice.hash, toBeSigned, { key, dsaEncoding: 'ieee-p1363' }, signature);
       return ok ? payload : undefined;
     },

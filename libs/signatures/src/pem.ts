@@ -18,13 +18,22 @@ export function parsePemBlocks(text: string, what: string): PemBlock[] {
   for (const match of text.matchAll(BLOCK)) {
     const between = text.slice(end, match.index);
     if (between.trim() !== '') {
-      throw new SignatureError('pem-invalid', `${what} contains text outside PEM blocks at offset ${end}`);
+      throw new SignatureError(
+        'pem-invalid',
+        `${what} contains text outside PEM blocks at offset ${end}`,
+      );
     }
-    blocks.push({ label: match[1] ?? '', der: Buffer.from((match[2] ?? '').replace(/\s+/g, ''), 'base64') });
+    blocks.push({
+      label: match[1] ?? '',
+      der: Buffer.from((match[2] ?? '').replace(/\s+/g, ''), 'base64'),
+    });
     end = (match.index ?? 0) + match[0].length;
   }
   if (text.slice(end).trim() !== '') {
-    throw new SignatureError('pem-invalid', `${what} contains text outside PEM blocks at offset ${end}`);
+    throw new SignatureError(
+      'pem-invalid',
+      `${what} contains text outside PEM blocks at offset ${end}`,
+    );
   }
   return blocks;
 }
@@ -36,11 +45,17 @@ export function parsePemBlocks(text: string, what: string): PemBlock[] {
 export function parseSinglePem(text: string, label: string, what: string): Buffer {
   const blocks = parsePemBlocks(text, what);
   if (blocks.length !== 1) {
-    throw new SignatureError('pem-invalid', `${what} must contain exactly one PEM block, found ${blocks.length}`);
+    throw new SignatureError(
+      'pem-invalid',
+      `${what} must contain exactly one PEM block, found ${blocks.length}`,
+    );
   }
   const [block] = blocks as [PemBlock];
   if (block.label !== label) {
-    throw new SignatureError('pem-invalid', `${what} is a PEM "${block.label}" block, expected "${label}"`);
+    throw new SignatureError(
+      'pem-invalid',
+      `${what} is a PEM "${block.label}" block, expected "${label}"`,
+    );
   }
   return block.der;
 }

@@ -10,7 +10,8 @@ export interface ScopedRequirements {
   requirements: PolicyRequirement[];
 }
 
-const SCOPE = /^(?:\*\.[a-z0-9-]+(?:\.[a-z0-9-]+)*|[a-zA-Z0-9.-]+(?::[0-9]+)?(?:\/[a-z0-9._-]+)*(?::[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}|@sha(?:256|512):[a-f0-9]+)?)$/;
+const SCOPE =
+  /^(?:\*\.[a-z0-9-]+(?:\.[a-z0-9-]+)*|[a-zA-Z0-9.-]+(?::[0-9]+)?(?:\/[a-z0-9._-]+)*(?::[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}|@sha(?:256|512):[a-f0-9]+)?)$/;
 
 /**
  * Selects the requirements for an image: the most specific scope wins and the others are
@@ -58,7 +59,9 @@ export function validateTrustPolicy(policy: TrustPolicy): void {
   validateRequirements(policy.default, 'default');
   for (const [scope, requirements] of Object.entries(policy.scopes)) {
     if (!SCOPE.test(scope)) {
-      throw new PolicyError(`scope ${JSON.stringify(scope)} is not a registry, namespace, repository, tag or *.domain scope`);
+      throw new PolicyError(
+        `scope ${JSON.stringify(scope)} is not a registry, namespace, repository, tag or *.domain scope`,
+      );
     }
     validateRequirements(requirements, `scope ${scope}`);
   }
@@ -66,7 +69,9 @@ export function validateTrustPolicy(policy: TrustPolicy): void {
 
 function validateRequirements(requirements: PolicyRequirement[], where: string): void {
   if (requirements.length === 0) {
-    throw new PolicyError(`${where} has no requirements; use [{"type":"reject"}] or [{"type":"accept"}] explicitly`);
+    throw new PolicyError(
+      `${where} has no requirements; use [{"type":"reject"}] or [{"type":"accept"}] explicitly`,
+    );
   }
   for (const requirement of requirements) {
     if (requirement.type !== 'signedBy') {
@@ -85,14 +90,18 @@ function validateRequirements(requirements: PolicyRequirement[], where: string):
     for (const anchor of requirement.anchors) {
       if (anchor.kind === 'sigstore') {
         if ((anchor.trustedRootJson === undefined) === (anchor.fulcioCaPem === undefined)) {
-          throw new PolicyError(`${where}: a sigstore anchor needs exactly one of trustedRootJson or fulcioCaPem`);
+          throw new PolicyError(
+            `${where}: a sigstore anchor needs exactly one of trustedRootJson or fulcioCaPem`,
+          );
         }
         if (anchor.identities.length === 0) {
           throw new PolicyError(`${where}: a sigstore anchor needs at least one identity`);
         }
         for (const identity of anchor.identities) {
           if ((identity.subject === undefined) === (identity.subjectPattern === undefined)) {
-            throw new PolicyError(`${where}: a sigstore identity needs exactly one of subject or subjectPattern`);
+            throw new PolicyError(
+              `${where}: a sigstore identity needs exactly one of subject or subjectPattern`,
+            );
           }
         }
       }

@@ -14,7 +14,8 @@ export interface ImageReference {
 const DOCKER_HUB = 'docker.io';
 const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
-const REGISTRY = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?$/;
+const REGISTRY =
+  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?$/;
 
 /**
  * Parses a docker reference as containers/image normalizes it: a first component without
@@ -23,7 +24,10 @@ const REGISTRY = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?
  */
 export function parseDockerReference(text: string): ImageReference {
   const invalid = (why: string): never => {
-    throw new SignatureError('reference-invalid', `docker reference ${JSON.stringify(text)} is invalid: ${why}`);
+    throw new SignatureError(
+      'reference-invalid',
+      `docker reference ${JSON.stringify(text)} is invalid: ${why}`,
+    );
   };
 
   let rest = text;
@@ -51,7 +55,10 @@ export function parseDockerReference(text: string): ImageReference {
   const components = rest.split('/');
   let registry = DOCKER_HUB;
   const first = components[0] ?? '';
-  if (components.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')) {
+  if (
+    components.length > 1 &&
+    (first.includes('.') || first.includes(':') || first === 'localhost')
+  ) {
     registry = first;
     components.shift();
     if (!REGISTRY.test(registry)) {
@@ -68,11 +75,18 @@ export function parseDockerReference(text: string): ImageReference {
   if (registry.length + 1 + repository.length > 255) {
     invalid('the name is longer than 255 characters');
   }
-  return { registry, repository, ...(tag !== undefined && { tag }), ...(digest !== undefined && { digest }) };
+  return {
+    registry,
+    repository,
+    ...(tag !== undefined && { tag }),
+    ...(digest !== undefined && { digest }),
+  };
 }
 
 /** Formats `registry/repository`. */
-export function formatRepository(reference: Pick<ImageReference, 'registry' | 'repository'>): string {
+export function formatRepository(
+  reference: Pick<ImageReference, 'registry' | 'repository'>,
+): string {
   return `${reference.registry}/${reference.repository}`;
 }
 

@@ -21,7 +21,10 @@ export interface SimpleSigningClaims {
  * duplicate and case-variant keys, unknown or missing members of `critical`, wrong types and
  * a `critical.type` other than `expectedType`. Members of `optional` are not interpreted.
  */
-export function parseSimpleSigningPayload(payload: Uint8Array, expectedType: string): SimpleSigningClaims {
+export function parseSimpleSigningPayload(
+  payload: Uint8Array,
+  expectedType: string,
+): SimpleSigningClaims {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(payload);
@@ -46,15 +49,23 @@ export function parseSimpleSigningPayload(payload: Uint8Array, expectedType: str
 
   const type = expectString(critical['type'], 'critical.type');
   if (type !== expectedType) {
-    throw payloadError(`critical.type is ${JSON.stringify(type)}, expected ${JSON.stringify(expectedType)}`);
+    throw payloadError(
+      `critical.type is ${JSON.stringify(type)}, expected ${JSON.stringify(expectedType)}`,
+    );
   }
-  const dockerManifestDigest = expectString(image['docker-manifest-digest'], 'critical.image.docker-manifest-digest');
+  const dockerManifestDigest = expectString(
+    image['docker-manifest-digest'],
+    'critical.image.docker-manifest-digest',
+  );
   if (!isSupportedDigest(dockerManifestDigest)) {
     throw payloadError(
       `critical.image.docker-manifest-digest ${JSON.stringify(dockerManifestDigest)} is not a sha256 or sha512 digest`,
     );
   }
-  const dockerReference = expectString(identity['docker-reference'], 'critical.identity.docker-reference');
+  const dockerReference = expectString(
+    identity['docker-reference'],
+    'critical.identity.docker-reference',
+  );
 
   const optionalValue = top['optional'];
   let optional: JsonObject | null = null;
@@ -82,7 +93,12 @@ function expectString(value: JsonValue | undefined, path: string): string {
   return value;
 }
 
-function expectExactKeys(object: JsonObject, allowed: string[], optional: string[], path: string): void {
+function expectExactKeys(
+  object: JsonObject,
+  allowed: string[],
+  optional: string[],
+  path: string,
+): void {
   for (const key of Object.keys(object)) {
     if (!allowed.includes(key)) {
       throw payloadError(`${path} has unknown member ${JSON.stringify(key)}`);

@@ -9,7 +9,11 @@ describe('parseStrictJson', () => {
 
   it.each([
     ['duplicate key', '{"a":1,"a":2}', /duplicate key "a"/],
-    ['case-variant key', '{"docker-manifest-digest":"x","Docker-manifest-digest":"y"}', /differ only in letter case/],
+    [
+      'case-variant key',
+      '{"docker-manifest-digest":"x","Docker-manifest-digest":"y"}',
+      /differ only in letter case/,
+    ],
     ['trailing content', '{} {}', /after the JSON value/],
     ['trailing comma', '{"a":1,}', /expected a string key/],
     ['unsafe integer', '{"a":12345678901234567890}', /outside the exactly representable range/],

@@ -1,7 +1,8 @@
 import { StrictJsonError } from './errors';
 
 /** A JSON value as produced by {@link parseStrictJson}. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** A JSON object as produced by {@link parseStrictJson}. */
 export type JsonObject = { [key: string]: JsonValue };
@@ -62,7 +63,11 @@ class StrictJsonParser {
         if (char === '-' || (char !== undefined && char >= '0' && char <= '9')) {
           return this.parseNumber();
         }
-        return this.fail(char === undefined ? 'unexpected end of input' : `unexpected character ${JSON.stringify(char)}`);
+        return this.fail(
+          char === undefined
+            ? 'unexpected end of input'
+            : `unexpected character ${JSON.stringify(char)}`,
+        );
     }
   }
 
@@ -160,7 +165,9 @@ class StrictJsonParser {
   }
 
   private parseNumber(): number {
-    const match = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(this.text.slice(this.position));
+    const match = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(
+      this.text.slice(this.position),
+    );
     if (match === null) {
       return this.fail('invalid number');
     }

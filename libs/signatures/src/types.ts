@@ -38,7 +38,10 @@ export interface CosignCandidate extends CandidateBase {
 export interface SigstoreBundleCandidate extends CandidateBase {
   format: 'sigstore-bundle';
   bundle: BlobSource;
-  /** Bytes a message-signature bundle signs, when they are not the image manifest itself. */
+  /**
+   * The cosign simple-signing payload that a message-signature bundle signs. Without it, the
+   * bundle must sign the manifest bytes, which the verification target then has to carry.
+   */
   artifact?: Buffer;
 }
 
@@ -57,10 +60,12 @@ export interface GpgCandidate extends CandidateBase {
 }
 
 /** One signature found for an image, in any supported format. */
-export type SignatureCandidate = CosignCandidate | SigstoreBundleCandidate | NotaryCandidate | GpgCandidate;
+export type SignatureCandidate =
+  CosignCandidate | SigstoreBundleCandidate | NotaryCandidate | GpgCandidate;
 
 /** Outcome of one signature against one trust requirement. */
-export type SignatureCheckResult = 'valid' | 'invalid' | 'untrusted' | 'identity-mismatch' | 'error';
+export type SignatureCheckResult =
+  'valid' | 'invalid' | 'untrusted' | 'identity-mismatch' | 'error';
 
 /** Who signed: whichever of these the format provides. */
 export interface SignerInfo {
@@ -92,7 +97,8 @@ export interface SignatureCheck {
 }
 
 /** Per-image verdict. */
-export type ImageSignatureStatus = 'verified' | 'unsigned' | 'untrusted' | 'invalid' | 'not-required' | 'rejected';
+export type ImageSignatureStatus =
+  'verified' | 'unsigned' | 'untrusted' | 'invalid' | 'not-required' | 'rejected';
 
 /** Verdict of {@link verifyImageSignatures} for one manifest digest. */
 export interface ImageSignatureVerdict {

@@ -40,7 +40,9 @@ interface RequirementCheck {
  * Only the digest given here counts: a signature over an index does not verify a child
  * manifest, and a signature over a child does not verify the index.
  */
-export async function verifyImageSignatures(input: VerifyImageInput): Promise<ImageSignatureVerdict> {
+export async function verifyImageSignatures(
+  input: VerifyImageInput,
+): Promise<ImageSignatureVerdict> {
   assertSupportedDigest(input.digest, 'image digest');
   const limits: VerificationLimits = { ...DEFAULT_LIMITS, ...input.limits };
   const now = input.now ?? new Date();
@@ -59,9 +61,16 @@ export async function verifyImageSignatures(input: VerifyImageInput): Promise<Im
   if (requirements.some((requirement) => requirement.type === 'reject')) {
     return verdict('rejected', `policy scope ${scope} rejects every image`, scope, []);
   }
-  const signedBy = requirements.filter((requirement): requirement is SignedByRequirement => requirement.type === 'signedBy');
+  const signedBy = requirements.filter(
+    (requirement): requirement is SignedByRequirement => requirement.type === 'signedBy',
+  );
   if (signedBy.length === 0) {
-    return verdict('not-required', `policy scope ${scope} accepts images without signatures`, scope, []);
+    return verdict(
+      'not-required',
+      `policy scope ${scope} accepts images without signatures`,
+      scope,
+      [],
+    );
   }
   if (input.candidates.length === 0) {
     return verdict('unsigned', `no signatures were found for ${input.digest}`, scope, []);
@@ -88,12 +97,28 @@ export async function verifyImageSignatures(input: VerifyImageInput): Promise<Im
   );
   if (satisfied.every((valid) => valid.length > 0)) {
     const signers = uniqueSigners(satisfied.flat().map((entry) => entry.check.signer));
-    return verdict('verified', `every signedBy requirement of scope ${scope} is satisfied`, scope, checks, signers);
+    return verdict(
+      'verified',
+      `every signedBy requirement of scope ${scope} is satisfied`,
+      scope,
+      checks,
+      signers,
+    );
   }
   if (checks.some((check) => check.result === 'invalid')) {
-    return verdict('invalid', 'a signature failed verification or names another digest', scope, checks);
+    return verdict(
+      'invalid',
+      'a signature failed verification or names another digest',
+      scope,
+      checks,
+    );
   }
-  return verdict('untrusted', `no signature satisfies every signedBy requirement of scope ${scope}`, scope, checks);
+  return verdict(
+    'untrusted',
+    `no signature satisfies every signedBy requirement of scope ${scope}`,
+    scope,
+    checks,
+  );
 }
 
 async function checkCandidate(
@@ -107,12 +132,23 @@ async function checkCandidate(
   const base = { format: candidate.format, source: candidate.source };
   let blob: Buffer;
   try {
-    blob = await readBlob(blobOf(candidate), limits.maxSignatureBytes, `signature blob from ${candidate.source}`, candidate.blobDigest);
+    blob = await readBlob(
+      blobOf(candidate),
+      limits.maxSignatureBytes,
+      `signature blob from ${candidate.source}`,
+      candidate.blobDigest,
+    );
   } catch (error) {
     const code = error instanceof SignatureError ? error.code : 'blob-unreadable';
     // A blob that does not match its own descriptor was altered; one that is too large is only bounded.
-    const result = code === 'blob-digest-mismatch' || code === 'blob-size-mismatch' ? 'invalid' : 'error';
-    return [{ requirementIndex: -1, check: { ...base, result, reasonCode: code, reason: (error as Error).message } }];
+    const result =
+      code === 'blob-digest-mismatch' || code === 'blob-size-mismatch' ? 'invalid' : 'error';
+    return [
+      {
+        requirementIndex: -1,
+        check: { ...base, result, reasonCode: code, reason: (error as Error).message },
+      },
+    ];
   }
 
   const checks: RequirementCheck[] = [];
@@ -124,7 +160,10 @@ async function checkCandidate(
       const code = error instanceof SignatureError ? error.code : 'verification-error';
       found = { result: 'error', reasonCode: code, reason: (error as Error).message };
     }
-    checks.push({ requirementIndex, check: { ...base, ...applyClaims(found, requirement, target, image) } });
+    checks.push({
+      requirementIndex,
+      check: { ...base, ...applyClaims(found, requirement, target, image) },
+    });
   }
   return checks;
 }
@@ -157,10 +196,28 @@ async function verifyFormat(
     case 'gpg':
       return verifyGpgSignature(blob, requirement.anchors, now);
     case 'notary':
-      return verifyNotarySignature(blob, candidate.envelopeMediaType, requirement.anchors, target, now);
+      return verifyNotarySignature(
+        blob,
+        candidate.envelopeMediaType,
+        requirement.anchors,
+        target,
+        now,
+      );
     case 'sigstore-bundle':
-      return verifySigstoreBundle(blob, candidate.artifact ?? target.manifest, requirement.anchors);
+      return verifySigstoreBundle(
+        blob,
+        bundleArtifact(candidate.artifact, target.manifest),
+        requirement.anchors,
+        target.digest,
+      );
   }
+}
+
+function bundleArtifact(payload: Buffer | undefined, manifest: Buffer | undefined) {
+  if (payload !== undefined) {
+    return { bytes: payload, kind: 'cosign-payload' as const };
+  }
+  return manifest === undefined ? undefined : { bytes: manifest, kind: 'manifest' as const };
 }
 
 /** Compares the signed digest with the image digest, then applies the identity rule. */
@@ -195,7 +252,12 @@ function applyClaims(
   const rule = requirement.signedIdentity ?? { type: 'matchRepoDigestOrExact' as const };
   const match = matchSignedIdentity(rule, image, found.dockerReference);
   if (!match.matches) {
-    return { ...found, result: 'identity-mismatch', reasonCode: 'identity-mismatch', reason: match.reason };
+    return {
+      ...found,
+      result: 'identity-mismatch',
+      reasonCode: 'identity-mismatch',
+      reason: match.reason,
+    };
   }
   return { ...found, reason: `${found.reason}; ${match.reason}` };
 }

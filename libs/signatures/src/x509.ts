@@ -24,7 +24,11 @@ const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const EKU_EMAIL = '1.3.6.1.5.5.7.3.4';
 const EKU_TIME_STAMPING = '1.3.6.1.5.5.7.3.8';
 
-const SHA1_SIGNATURE_ALGORITHMS = new Set(['1.2.840.113549.1.1.5', '1.2.840.10045.4.1', '1.2.840.10040.4.3']);
+const SHA1_SIGNATURE_ALGORITHMS = new Set([
+  '1.2.840.113549.1.1.5',
+  '1.2.840.10045.4.1',
+  '1.2.840.10040.4.3',
+]);
 
 /** Subject attribute short names by OID, as RFC 4514 and the Notary Project spell them. */
 const ATTRIBUTE_NAMES: Record<string, string> = {
@@ -62,7 +66,11 @@ export function parseCertificate(der: Buffer, what: string): ParsedCertificate {
     x509 = new X509Certificate(der);
     asn = AsnConvert.parse(der, Certificate);
   } catch (error) {
-    throw new SignatureError('certificate-invalid', `${what} is not a valid DER X.509 certificate`, { cause: error });
+    throw new SignatureError(
+      'certificate-invalid',
+      `${what} is not a valid DER X.509 certificate`,
+      { cause: error },
+    );
   }
   const tbs = asn.tbsCertificate;
   const parsed: ParsedCertificate = {
@@ -72,27 +80,44 @@ export function parseCertificate(der: Buffer, what: string): ParsedCertificate {
     notAfter: tbs.validity.notAfter.getTime(),
     signatureAlgorithm: asn.signatureAlgorithm.algorithm,
     subject: tbs.subject.flatMap((rdn) =>
-      rdn.map((attribute): [string, string] => [ATTRIBUTE_NAMES[attribute.type] ?? attribute.type, attribute.value.toString()]),
+      rdn.map((attribute): [string, string] => [
+        ATTRIBUTE_NAMES[attribute.type] ?? attribute.type,
+        attribute.value.toString(),
+      ]),
     ),
     extensions: new Map(),
   };
   for (const extension of tbs.extensions ?? []) {
     if (parsed.extensions.has(extension.extnID)) {
-      throw new SignatureError('certificate-invalid', `${what} has extension ${extension.extnID} more than once`);
+      throw new SignatureError(
+        'certificate-invalid',
+        `${what} has extension ${extension.extnID} more than once`,
+      );
     }
     const value = extension.extnValue.buffer;
-    parsed.extensions.set(extension.extnID, { critical: extension.critical, value: Buffer.from(value) });
+    parsed.extensions.set(extension.extnID, {
+      critical: extension.critical,
+      value: Buffer.from(value),
+    });
     if (extension.extnID === id_ce_basicConstraints) {
       const constraints = AsnConvert.parse(value, BasicConstraints);
       parsed.basicConstraints = {
         critical: extension.critical,
         cA: constraints.cA,
-        ...(constraints.pathLenConstraint !== undefined && { pathLength: constraints.pathLenConstraint }),
+        ...(constraints.pathLenConstraint !== undefined && {
+          pathLength: constraints.pathLenConstraint,
+        }),
       };
     } else if (extension.extnID === id_ce_keyUsage) {
-      parsed.keyUsage = { critical: extension.critical, flags: AsnConvert.parse(value, KeyUsage).toNumber() };
+      parsed.keyUsage = {
+        critical: extension.critical,
+        flags: AsnConvert.parse(value, KeyUsage).toNumber(),
+      };
     } else if (extension.extnID === id_ce_extKeyUsage) {
-      parsed.extendedKeyUsage = { critical: extension.critical, purposes: [...AsnConvert.parse(value, ExtendedKeyUsage)] };
+      parsed.extendedKeyUsage = {
+        critical: extension.critical,
+        purposes: [...AsnConvert.parse(value, ExtendedKeyUsage)],
+      };
     }
   }
   return parsed;
@@ -106,7 +131,10 @@ export function parseCertificatesPem(pem: string, what: string): ParsedCertifica
   }
   return blocks.map((block, index) => {
     if (block.label !== 'CERTIFICATE') {
-      throw new SignatureError('pem-invalid', `${what} block ${index} is "${block.label}", expected "CERTIFICATE"`);
+      throw new SignatureError(
+        'pem-invalid',
+        `${what} block ${index} is "${block.label}", expected "CERTIFICATE"`,
+      );
     }
     return parseCertificate(block.der, `${what} certificate ${index}`);
   });
@@ -122,7 +150,11 @@ export function parseCertificatesPem(pem: string, what: string): ParsedCertifica
  * timeStamping or anyExtendedKeyUsage. The chain must end at, or be issued by, a trusted root.
  * Returns the full path, root last.
  */
-export function verifyCodeSigningChain(chain: ParsedCertificate[], roots: ParsedCertificate[], at: Date): ParsedCertificate[] {
+export function verifyCodeSigningChain(
+  chain: ParsedCertificate[],
+  roots: ParsedCertificate[],
+  at: Date,
+): ParsedCertificate[] {
   if (chain.length === 0) {
     throw new SignatureError('chain-invalid', 'the envelope carries no certificate chain');
   }
@@ -142,7 +174,10 @@ export function verifyCodeSigningChain(chain: ParsedCertificate[], roots: Parsed
     const label = `certificate ${index} (${certificate.x509.subject.replace(/\n/g, ', ')})`;
     checkValidity(certificate, at, label);
     if (SHA1_SIGNATURE_ALGORITHMS.has(certificate.signatureAlgorithm)) {
-      throw new SignatureError('certificate-weak', `${label} is signed with a SHA-1 based algorithm`);
+      throw new SignatureError(
+        'certificate-weak',
+        `${label} is signed with a SHA-1 based algorithm`,
+      );
     }
     try {
       assertSupportedKey(certificate.x509.publicKey, label);
@@ -163,7 +198,9 @@ function anchorChain(chain: ParsedCertificate[], roots: ParsedCertificate[]): Pa
   if (roots.some((root) => root.der.equals(last.der))) {
     return chain;
   }
-  const issuer = roots.find((root) => last.x509.checkIssued(root.x509) && last.x509.verify(root.x509.publicKey));
+  const issuer = roots.find(
+    (root) => last.x509.checkIssued(root.x509) && last.x509.verify(root.x509.publicKey),
+  );
   if (issuer !== undefined) {
     return [...chain, issuer];
   }
@@ -199,25 +236,44 @@ const LEAF_FORBIDDEN_USAGES =
 
 function checkLeaf(leaf: ParsedCertificate, label: string): void {
   const usage = leaf.keyUsage;
-  if (usage === undefined || !usage.critical || (usage.flags & KeyUsageFlags.digitalSignature) === 0) {
-    throw new SignatureError('leaf-key-usage', `${label} needs a critical keyUsage with digitalSignature`);
+  if (
+    usage === undefined ||
+    !usage.critical ||
+    (usage.flags & KeyUsageFlags.digitalSignature) === 0
+  ) {
+    throw new SignatureError(
+      'leaf-key-usage',
+      `${label} needs a critical keyUsage with digitalSignature`,
+    );
   }
   if ((usage.flags & LEAF_FORBIDDEN_USAGES) !== 0) {
-    throw new SignatureError('leaf-key-usage', `${label} has a keyUsage bit other than digitalSignature and nonRepudiation`);
+    throw new SignatureError(
+      'leaf-key-usage',
+      `${label} has a keyUsage bit other than digitalSignature and nonRepudiation`,
+    );
   }
   if (leaf.basicConstraints?.cA === true) {
-    throw new SignatureError('leaf-is-ca', `${label} is a CA certificate and cannot sign artifacts`);
+    throw new SignatureError(
+      'leaf-is-ca',
+      `${label} is a CA certificate and cannot sign artifacts`,
+    );
   }
   const purposes = leaf.extendedKeyUsage?.purposes;
   if (purposes !== undefined) {
     if (!purposes.includes(EKU_CODE_SIGNING)) {
-      throw new SignatureError('leaf-eku', `${label} has an extended key usage without codeSigning`);
+      throw new SignatureError(
+        'leaf-eku',
+        `${label} has an extended key usage without codeSigning`,
+      );
     }
     const forbidden = purposes.filter((purpose) =>
       [EKU_ANY, EKU_SERVER_AUTH, EKU_CLIENT_AUTH, EKU_EMAIL, EKU_TIME_STAMPING].includes(purpose),
     );
     if (forbidden.length > 0) {
-      throw new SignatureError('leaf-eku', `${label} has extended key usages ${forbidden.join(', ')} next to codeSigning`);
+      throw new SignatureError(
+        'leaf-eku',
+        `${label} has extended key usages ${forbidden.join(', ')} next to codeSigning`,
+      );
     }
   }
 }
@@ -225,7 +281,10 @@ function checkLeaf(leaf: ParsedCertificate, label: string): void {
 function checkCa(ca: ParsedCertificate, label: string, intermediatesBelow: number): void {
   const constraints = ca.basicConstraints;
   if (constraints === undefined || !constraints.critical || !constraints.cA) {
-    throw new SignatureError('ca-invalid', `${label} issues certificates but has no critical basicConstraints cA=true`);
+    throw new SignatureError(
+      'ca-invalid',
+      `${label} issues certificates but has no critical basicConstraints cA=true`,
+    );
   }
   if (constraints.pathLength !== undefined && intermediatesBelow > constraints.pathLength) {
     throw new SignatureError(
@@ -257,7 +316,10 @@ export function parseDistinguishedName(text: string): [string, string][] {
       parts.push(current);
       current = '';
     } else if (char === '+') {
-      throw new SignatureError('dn-invalid', `distinguished name ${JSON.stringify(text)} has a multi-valued RDN`);
+      throw new SignatureError(
+        'dn-invalid',
+        `distinguished name ${JSON.stringify(text)} has a multi-valued RDN`,
+      );
     } else {
       current += char;
     }
@@ -266,17 +328,26 @@ export function parseDistinguishedName(text: string): [string, string][] {
   for (const part of parts) {
     const equals = part.indexOf('=');
     if (equals <= 0) {
-      throw new SignatureError('dn-invalid', `distinguished name ${JSON.stringify(text)} has no attribute in ${JSON.stringify(part)}`);
+      throw new SignatureError(
+        'dn-invalid',
+        `distinguished name ${JSON.stringify(text)} has no attribute in ${JSON.stringify(part)}`,
+      );
     }
     const name = part.slice(0, equals).trim().toUpperCase();
     const rawValue = part.slice(equals + 1).trim();
     if (rawValue.startsWith('#')) {
-      throw new SignatureError('dn-invalid', `distinguished name ${JSON.stringify(text)} has a hex-encoded value`);
+      throw new SignatureError(
+        'dn-invalid',
+        `distinguished name ${JSON.stringify(text)} has a hex-encoded value`,
+      );
     }
     const value = rawValue.replace(/\\(.)/g, '$1');
     const normalized = name === 'S' ? 'ST' : name;
     if (attributes.some(([existing]) => existing === normalized)) {
-      throw new SignatureError('dn-invalid', `distinguished name ${JSON.stringify(text)} repeats attribute ${normalized}`);
+      throw new SignatureError(
+        'dn-invalid',
+        `distinguished name ${JSON.stringify(text)} repeats attribute ${normalized}`,
+      );
     }
     attributes.push([normalized, value]);
   }
@@ -291,7 +362,10 @@ export function subjectMatches(trustedSubject: string, certificate: ParsedCertif
   const wanted = parseDistinguishedName(trustedSubject);
   for (const required of ['C', 'ST', 'O']) {
     if (!wanted.some(([name]) => name === required)) {
-      throw new SignatureError('dn-invalid', `trusted identity ${JSON.stringify(trustedSubject)} must name C, ST and O`);
+      throw new SignatureError(
+        'dn-invalid',
+        `trusted identity ${JSON.stringify(trustedSubject)} must name C, ST and O`,
+      );
     }
   }
   return wanted.every(([name, value]) => {

@@ -7,10 +7,19 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Runs a program and returns its stdout; throws with stderr on a non-zero exit. */
-export function run(program: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: Buffer | string; cwd?: string } = {}): Buffer {
-  return execFileSync(program, args, {
-    env: { ...process.env, ...options.env },
+/**
+ * Runs a program and returns its stdout; throws with stderr on a non-zero exit. Variables in
+ * `env` are set through env(1), so the child inherits the rest of the environment.
+ */
+export function run(
+  program: string,
+  args: string[],
+  options: { env?: Record<string, string>; input?: Buffer | string; cwd?: string } = {},
+): Buffer {
+  const assignments = Object.entries(options.env ?? {}).map(([name, value]) => `${name}=${value}`);
+  const [command, commandArgs] =
+    assignments.length === 0 ? [program, args] : ['env', [...assignments, program, ...args]];
+  return execFileSync(command, commandArgs, {
     input: options.input,
     cwd: options.cwd,
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -38,7 +47,11 @@ export interface GpgSigner {
  * Generates a key with `gpg --batch --gen-key` and `%no-protection`. With `fakedTime`
  * (gpg's `--faked-system-time`, format 20200101T000000) the key is created at that time.
  */
-export function createGpgSigner(dir: string, name: string, options: { expireDate?: string; fakedTime?: string } = {}): GpgSigner {
+export function createGpgSigner(
+  dir: string,
+  name: string,
+  options: { expireDate?: string; fakedTime?: string } = {},
+): GpgSigner {
   const home = join(dir, `gnupg-${name}`);
   mkdirSync(home, { mode: 0o700 });
   const parameters = [
@@ -58,7 +71,9 @@ export function createGpgSigner(dir: string, name: string, options: { expireDate
   writeFileSync(join(home, 'params'), parameters);
   gpg(home, [...fakedTime(options.fakedTime), '--gen-key', join(home, 'params')]);
   const listing = gpg(home, ['--list-keys', '--with-colons']).toString();
-  const fingerprints = [...listing.matchAll(/^fpr:+([0-9A-F]{40}):/gm)].map((match) => match[1] ?? '');
+  const fingerprints = [...listing.matchAll(/^fpr:+([0-9A-F]{40}):/gm)].map(
+    (match) => match[1] ?? '',
+  );
   const [fingerprint, subkeyFingerprint] = fingerprints;
   if (fingerprint === undefined || subkeyFingerprint === undefined) {
     throw new Error(`gpg created no key with a subkey in ${home}:\n${listing}`);
@@ -82,18 +97,31 @@ function fakedTime(time: string | undefined): string[] {
 }
 
 /** Signs a manifest with `skopeo standalone-sign` and returns the OpenPGP signature bytes. */
-export function skopeoStandaloneSign(signer: GpgSigner, dir: string, manifest: Buffer, dockerReference: string): Buffer {
+export function skopeoStandaloneSign(
+  signer: GpgSigner,
+  dir: string,
+  manifest: Buffer,
+  dockerReference: string,
+): Buffer {
   const manifestPath = join(dir, `manifest-${Date.now()}-${Math.random()}.json`);
   const output = `${manifestPath}.sig`;
   writeFileSync(manifestPath, manifest);
-  run('skopeo', ['standalone-sign', '--output', output, manifestPath, dockerReference, signer.fingerprint], {
-    env: { GNUPGHOME: signer.home },
-  });
+  run(
+    'skopeo',
+    ['standalone-sign', '--output', output, manifestPath, dockerReference, signer.fingerprint],
+    {
+      env: { GNUPGHOME: signer.home },
+    },
+  );
   return readFileSync(output);
 }
 
 /** Signs arbitrary payload bytes into an OpenPGP signed message with `gpg --sign`. */
-export function gpgSign(signer: GpgSigner, payload: Buffer | string, options: { fakedTime?: string; expire?: string } = {}): Buffer {
+export function gpgSign(
+  signer: GpgSigner,
+  payload: Buffer | string,
+  options: { fakedTime?: string; expire?: string } = {},
+): Buffer {
   return gpg(
     signer.home,
     [
@@ -153,13 +181,27 @@ export function opensslKey(dir: string, name: string, spec: string): OpensslKey 
 }
 
 /** Signs data with openssl: SHA-256 (PKCS#1 v1.5 for RSA, DER for ECDSA), PSS, or Ed25519. */
-export function opensslSign(dir: string, key: OpensslKey, data: Buffer | string, mode: 'sha256' | 'pss' | 'ed25519' = 'sha256'): Buffer {
+export function opensslSign(
+  dir: string,
+  key: OpensslKey,
+  data: Buffer | string,
+  mode: 'sha256' | 'pss' | 'ed25519' = 'sha256',
+): Buffer {
   const dataPath = join(dir, `data-${Date.now()}-${Math.random()}`);
   writeFileSync(dataPath, data);
   if (mode === 'ed25519') {
-    return run('openssl', ['pkeyutl', '-sign', '-rawin', '-inkey', key.privatePath, '-in', dataPath]);
+    return run('openssl', [
+      'pkeyutl',
+      '-sign',
+      '-rawin',
+      '-inkey',
+      key.privatePath,
+      '-in',
+      dataPath,
+    ]);
   }
-  const pss = mode === 'pss' ? ['-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32'] : [];
+  const pss =
+    mode === 'pss' ? ['-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32'] : [];
   return run('openssl', ['dgst', '-sha256', '-sign', key.privatePath, ...pss, dataPath]);
 }
 
@@ -174,9 +216,12 @@ export interface OpensslCertificate {
 /** Extension sets for test chains, in openssl `-extfile` syntax. */
 export const EXTENSIONS = {
   ca: 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash',
-  notCa: 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyCertSign\nsubjectKeyIdentifier=hash',
-  codeSigningLeaf: 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning',
-  serverAuthLeaf: 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth',
+  notCa:
+    'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyCertSign\nsubjectKeyIdentifier=hash',
+  codeSigningLeaf:
+    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning',
+  serverAuthLeaf:
+    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth',
 };
 
 /**
@@ -186,16 +231,53 @@ export const EXTENSIONS = {
 export function opensslCertificate(
   dir: string,
   name: string,
-  options: { subject: string; keySpec: string; extensions: string; issuer?: OpensslCertificate; days?: number },
+  options: {
+    subject: string;
+    keySpec: string;
+    extensions: string;
+    issuer?: OpensslCertificate;
+    days?: number;
+  },
 ): OpensslCertificate {
   const key = opensslKey(dir, name, options.keySpec);
   const csrPath = join(dir, `${name}.csr`);
   const extPath = join(dir, `${name}.ext`);
   const certPath = join(dir, `${name}.pem`);
   writeFileSync(extPath, `${options.extensions}\n`);
-  run('openssl', ['req', '-new', '-key', key.privatePath, '-subj', options.subject, '-out', csrPath]);
-  const signer = options.issuer === undefined ? ['-signkey', key.privatePath] : ['-CA', options.issuer.certPath, '-CAkey', options.issuer.key.privatePath, '-CAcreateserial'];
-  run('openssl', ['x509', '-req', '-in', csrPath, ...signer, '-days', String(options.days ?? 30), '-sha256', '-extfile', extPath, '-out', certPath]);
+  run('openssl', [
+    'req',
+    '-new',
+    '-key',
+    key.privatePath,
+    '-subj',
+    options.subject,
+    '-out',
+    csrPath,
+  ]);
+  const signer =
+    options.issuer === undefined
+      ? ['-signkey', key.privatePath]
+      : [
+          '-CA',
+          options.issuer.certPath,
+          '-CAkey',
+          options.issuer.key.privatePath,
+          '-CAcreateserial',
+        ];
+  run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    csrPath,
+    ...signer,
+    '-days',
+    String(options.days ?? 30),
+    '-sha256',
+    '-extfile',
+    extPath,
+    '-out',
+    certPath,
+  ]);
   const pem = readFileSync(certPath, 'utf8');
   const der = run('openssl', ['x509', '-in', certPath, '-outform', 'DER']);
   return { key, certPath, pem, der };

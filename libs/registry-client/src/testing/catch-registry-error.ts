@@ -1,6 +1,6 @@
 import { RegistryError } from '../errors';
 
-/** Awaits `promise` and returns the RegistryError it rejects with; throws if it resolves. */
+/** Awaits `promise` and returns the RegistryError it rejects with. Throws if it resolves. */
 export async function catchRegistryError(promise: Promise<unknown>): Promise<RegistryError> {
   try {
     await promise;

@@ -25,7 +25,7 @@ export type TestHandler = (
 
 /**
  * An HTTP server on 127.0.0.1 with a free port, for specs. It records every request and
- * passes it to the current handler; without a handler it responds 500.
+ * passes it to the current handler. Without a handler it responds with 500.
  */
 export class HttpTestServer {
   readonly requests: RecordedRequest[] = [];
@@ -48,7 +48,7 @@ export class HttpTestServer {
     return instance;
   }
 
-  /** Replaces the handler and forgets the requests recorded so far. */
+  /** Replaces the handler and clears the requests recorded so far. */
   handle(handler: TestHandler): void {
     this.handler = handler;
     this.requests.length = 0;
