@@ -5,7 +5,12 @@ import { openDataSource } from '@app/persistence';
 import { buildTestConfig, dropTestSchema } from '../support/test-config';
 
 const config = buildTestConfig('migrations', [
-  { name: 'local', url: 'http://127.0.0.1:1', hosts: ['127.0.0.1:1'], webhookToken: 'x'.repeat(32) },
+  {
+    name: 'local',
+    url: 'http://127.0.0.1:1',
+    hosts: ['127.0.0.1:1'],
+    webhookToken: 'x'.repeat(32),
+  },
 ]);
 
 async function tablesIn(dataSource: DataSource): Promise<string[]> {
@@ -20,7 +25,11 @@ describe('migrations', () => {
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    dataSource = await openDataSource({ url: config.databaseUrl, schema: config.databaseSchema, poolSize: 1 });
+    dataSource = await openDataSource({
+      url: config.databaseUrl,
+      schema: config.databaseSchema,
+      poolSize: 1,
+    });
   });
 
   afterAll(async () => {
@@ -58,6 +67,8 @@ describe('migrations', () => {
     );
 
     await expect(dataSource.query(`DELETE FROM tag_history`)).rejects.toThrow(/append-only/);
-    await expect(dataSource.query(`UPDATE tag_history SET tag = 'u'`)).rejects.toThrow(/append-only/);
+    await expect(dataSource.query(`UPDATE tag_history SET tag = 'u'`)).rejects.toThrow(
+      /append-only/,
+    );
   });
 });

@@ -5,7 +5,12 @@ import { Queue } from 'bullmq';
 
 import { RunningApi, startApi } from '../support/api-client';
 import { blobEvent, envelope, manifestPushEvent, V1_EVENTS } from '../support/distribution-events';
-import { buildTestConfig, dropTestSchema, migrateTestSchema, randomToken } from '../support/test-config';
+import {
+  buildTestConfig,
+  dropTestSchema,
+  migrateTestSchema,
+  randomToken,
+} from '../support/test-config';
 
 interface Receipt {
   accepted: number;
@@ -26,7 +31,12 @@ const config = buildTestConfig('intake', [
   { name: 'local', url: 'http://127.0.0.1:9', hosts: ['127.0.0.1:5000'], webhookToken: token },
 ]);
 
-function post(api: RunningApi, body: string, headers: Record<string, string> = {}, registry = 'local') {
+function post(
+  api: RunningApi,
+  body: string,
+  headers: Record<string, string> = {},
+  registry = 'local',
+) {
   return fetch(`${api.url}/v1/webhooks/distribution/${registry}`, {
     method: 'POST',
     headers: { 'Content-Type': V1_EVENTS, Authorization: `Bearer ${token}`, ...headers },
@@ -42,8 +52,15 @@ describe('webhook intake', () => {
   beforeAll(async () => {
     await migrateTestSchema(config);
     api = await startApi(config);
-    dataSource = await openDataSource({ url: config.databaseUrl, schema: config.databaseSchema, poolSize: 1 });
-    queue = new Queue('ingest', { connection: { url: config.redisUrl }, prefix: config.queuePrefix });
+    dataSource = await openDataSource({
+      url: config.databaseUrl,
+      schema: config.databaseSchema,
+      poolSize: 1,
+    });
+    queue = new Queue('ingest', {
+      connection: { url: config.redisUrl },
+      prefix: config.queuePrefix,
+    });
   });
 
   afterAll(async () => {
@@ -65,9 +82,17 @@ describe('webhook intake', () => {
     expect(receipt).toMatchObject({ accepted: 1, duplicates: 0, ignored: 0, rejected: 0 });
     expect(await second.json()).toMatchObject({ accepted: 0, duplicates: 1 });
 
-    const rows = await dataSource.query(`SELECT * FROM webhook_deliveries WHERE event_id = $1`, [event.id]);
+    const rows = await dataSource.query(`SELECT * FROM webhook_deliveries WHERE event_id = $1`, [
+      event.id,
+    ]);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ repository: 'team/app', tag: '1', digest, status: 'pending', source: 'webhook' });
+    expect(rows[0]).toMatchObject({
+      repository: 'team/app',
+      tag: '1',
+      digest,
+      status: 'pending',
+      source: 'webhook',
+    });
     expect(rows[0].enqueued_at).not.toBeNull();
 
     const job = await queue.getJob(receipt.deliveries[0]);
@@ -105,7 +130,11 @@ describe('webhook intake', () => {
   });
 
   it('accepts the three envelope media types', async () => {
-    for (const contentType of [V1_EVENTS, 'application/vnd.docker.distribution.events.v2+json', 'application/json']) {
+    for (const contentType of [
+      V1_EVENTS,
+      'application/vnd.docker.distribution.events.v2+json',
+      'application/json',
+    ]) {
       const response = await post(api, envelope(), { 'Content-Type': contentType });
       expect(response.status).toBe(202);
     }
@@ -150,7 +179,10 @@ describe('webhook intake', () => {
   });
 
   it('stores deletes of manifests and tags', async () => {
-    const deleteDigest = { ...manifestPushEvent({ repository: 'team/app', digest }), action: 'delete' };
+    const deleteDigest = {
+      ...manifestPushEvent({ repository: 'team/app', digest }),
+      action: 'delete',
+    };
     const deleteTag = {
       ...manifestPushEvent({ repository: 'team/app', digest }),
       action: 'delete',

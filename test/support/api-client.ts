@@ -23,8 +23,15 @@ export async function startApi(config: AppConfig, port = 0): Promise<RunningApi>
 }
 
 /** Inserts an API key with the given role straight into the test schema and returns it. */
-export async function createTestApiKey(config: AppConfig, role: 'ci' | 'security' | 'admin'): Promise<string> {
-  const dataSource = await openDataSource({ url: config.databaseUrl, schema: config.databaseSchema, poolSize: 1 });
+export async function createTestApiKey(
+  config: AppConfig,
+  role: 'ci' | 'security' | 'admin',
+): Promise<string> {
+  const dataSource = await openDataSource({
+    url: config.databaseUrl,
+    schema: config.databaseSchema,
+    poolSize: 1,
+  });
   try {
     const generated = generateApiKey();
     await dataSource.getRepository(ApiKeyEntity).insert({
@@ -43,8 +50,13 @@ export async function createTestApiKey(config: AppConfig, role: 'ci' | 'security
 
 /** Fetches JSON; the body is untyped because tests assert on its shape field by field. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function getJson(url: string, apiKey?: string): Promise<{ status: number; body: any }> {
-  const response = await fetch(url, { headers: apiKey ? { Authorization: `Bearer ${apiKey}` } : {} });
+export async function getJson(
+  url: string,
+  apiKey?: string,
+): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, {
+    headers: apiKey ? { Authorization: `Bearer ${apiKey}` } : {},
+  });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }

@@ -23,13 +23,23 @@ export function manifestPushEvent(input: {
       url: `http://${host}/v2/${input.repository}/manifests/${input.digest}`,
       ...(input.tag ? { tag: input.tag } : {}),
     },
-    request: { id: randomUUID(), addr: '127.0.0.1:50000', host, method: 'PUT', useragent: 'skopeo/1.9.3' },
+    request: {
+      id: randomUUID(),
+      addr: '127.0.0.1:50000',
+      host,
+      method: 'PUT',
+      useragent: 'skopeo/1.9.3',
+    },
     actor: {},
     source: { addr: 'localhost:5000', instanceID: randomUUID() },
   };
 }
 
-export function blobEvent(action: 'push' | 'pull' | 'mount', repository: string, digest: string): Record<string, unknown> {
+export function blobEvent(
+  action: 'push' | 'pull' | 'mount',
+  repository: string,
+  digest: string,
+): Record<string, unknown> {
   return {
     id: randomUUID(),
     timestamp: new Date().toISOString(),

@@ -91,8 +91,8 @@ export interface LongRunningProcess {
   /** Returns stdout and stderr interleaved in arrival order, cut to the last `maxOutputChars`. */
   output(): string;
   /**
-   * Sends `signal` (default SIGTERM) to the process group, then SIGKILL after `timeoutMs`
-   * (default 5000), and resolves when the process has exited.
+   * Sends `signal` (default SIGTERM), then SIGKILL after `timeoutMs` (default 5000), and
+   * resolves when the process has exited. Processes that the command started are not signalled.
    */
   stop(options?: { signal?: NodeJS.Signals; timeoutMs?: number }): Promise<ProcessExit>;
 }
@@ -104,19 +104,18 @@ export interface SpawnProcessOptions {
   maxOutputChars?: number;
 }
 
-/** Starts a long-running command without a shell in its own process group and captures its output. */
+/** Starts a long-running command without a shell and captures its output. */
 export function spawnProcess(
   command: string,
   args: readonly string[],
   options: SpawnProcessOptions = {},
 ): LongRunningProcess {
   const maxOutputChars = options.maxOutputChars ?? 2_000_000;
-  // A process group of its own lets stop() signal the children of `command` too.
+  // The child stays in the caller's process group, so Ctrl-C on the test run reaches it too.
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
   });
 
   let captured = '';
@@ -143,26 +142,19 @@ export function spawnProcess(
       }
     });
     child.on('exit', (code, signal) => {
-      if (exitInfo === undefined) {
-        exitInfo = { code, signal };
-        resolve(exitInfo);
-      }
+      const info: ProcessExit = { code, signal };
+      // Output can still be in the pipes at 'exit'. 'close' waits for it, but never fires
+      // while a process started by the command keeps the pipes open, so wait at most 500 ms.
+      const settle = (): void => {
+        if (exitInfo === undefined) {
+          exitInfo = info;
+          resolve(info);
+        }
+      };
+      child.once('close', settle);
+      setTimeout(settle, 500).unref();
     });
   });
-
-  const signalGroup = (signal: NodeJS.Signals): void => {
-    if (child.pid === undefined) {
-      return;
-    }
-    try {
-      process.kill(-child.pid, signal);
-    } catch (error) {
-      // ESRCH: the whole group has already exited.
-      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') {
-        throw error;
-      }
-    }
-  };
 
   const stop = async (
     stopOptions: { signal?: NodeJS.Signals; timeoutMs?: number } = {},
@@ -170,8 +162,8 @@ export function spawnProcess(
     if (exitInfo !== undefined) {
       return exitInfo;
     }
-    signalGroup(stopOptions.signal ?? 'SIGTERM');
-    const timer = setTimeout(() => signalGroup('SIGKILL'), stopOptions.timeoutMs ?? 5000);
+    child.kill(stopOptions.signal ?? 'SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), stopOptions.timeoutMs ?? 5000);
     try {
       return await exited;
     } finally {

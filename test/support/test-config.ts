@@ -8,7 +8,8 @@ import { stringify } from 'yaml';
 import { AppConfig, loadConfig } from '@app/config';
 import { openDataSource } from '@app/persistence';
 
-export const TEST_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_DATABASE_URL =
+  process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface TestRegistry {
@@ -22,7 +23,11 @@ export interface TestRegistry {
  * Builds a configuration whose schema and queue prefix are unique to one test file, so test
  * files never see each other's rows or jobs.
  */
-export function buildTestConfig(label: string, registries: TestRegistry[], overrides: Record<string, string> = {}): AppConfig {
+export function buildTestConfig(
+  label: string,
+  registries: TestRegistry[],
+  overrides: Record<string, string> = {},
+): AppConfig {
   const suffix = randomBytes(4).toString('hex');
   const directory = mkdtempSync(join(tmpdir(), 'provenance-config-'));
   const path = join(directory, 'provenance.yaml');
@@ -57,7 +62,11 @@ export function buildTestConfig(label: string, registries: TestRegistry[], overr
 
 /** Creates the config's schema and applies every migration. */
 export async function migrateTestSchema(config: AppConfig): Promise<void> {
-  const dataSource = await openDataSource({ url: config.databaseUrl, schema: config.databaseSchema, poolSize: 1 });
+  const dataSource = await openDataSource({
+    url: config.databaseUrl,
+    schema: config.databaseSchema,
+    poolSize: 1,
+  });
   try {
     await dataSource.runMigrations({ transaction: 'each' });
   } finally {
@@ -66,7 +75,11 @@ export async function migrateTestSchema(config: AppConfig): Promise<void> {
 }
 
 export async function dropTestSchema(config: AppConfig): Promise<void> {
-  const dataSource = await openDataSource({ url: config.databaseUrl, schema: 'public', poolSize: 1 });
+  const dataSource = await openDataSource({
+    url: config.databaseUrl,
+    schema: 'public',
+    poolSize: 1,
+  });
   try {
     await dataSource.query(`DROP SCHEMA IF EXISTS "${config.databaseSchema}" CASCADE`);
   } finally {

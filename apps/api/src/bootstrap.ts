@@ -9,12 +9,18 @@ import { AppConfig } from '@app/config';
 import { ApiModule } from './api.module';
 
 /** Creates the API application; main.ts and the end-to-end tests both start it this way. */
-export async function createApiApp(config: AppConfig, logger: Logger): Promise<NestExpressApplication> {
+export async function createApiApp(
+  config: AppConfig,
+  logger: Logger,
+): Promise<NestExpressApplication> {
   const metrics = new ServiceMetrics();
-  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config, logger, metrics), {
-    bodyParser: false,
-    logger: new PinoNestLogger(logger.child({ component: 'nest' })),
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    ApiModule.forRoot(config, logger, metrics),
+    {
+      bodyParser: false,
+      logger: new PinoNestLogger(logger.child({ component: 'nest' })),
+    },
+  );
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(
@@ -22,13 +28,20 @@ export async function createApiApp(config: AppConfig, logger: Logger): Promise<N
       logger,
       genReqId: (request, response) => {
         const given = request.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : crypto.randomUUID();
+        const id =
+          typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : crypto.randomUUID();
         response.setHeader('X-Request-Id', id);
         return id;
       },
       customLogLevel: (_request, response, error) =>
-        error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
-      autoLogging: { ignore: (request) => request.url === '/healthz' || request.url === '/metrics' },
+        error || response.statusCode >= 500
+          ? 'error'
+          : response.statusCode >= 400
+            ? 'warn'
+            : 'info',
+      autoLogging: {
+        ignore: (request) => request.url === '/healthz' || request.url === '/metrics',
+      },
       serializers: {
         req: (request: { id: string; method: string; url: string }) => ({
           id: request.id,

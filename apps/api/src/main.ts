@@ -18,6 +18,8 @@ main().catch((error: unknown) => {
     process.stderr.write(`Invalid configuration: ${error.message}\n`);
     process.exit(78);
   }
-  process.stderr.write(`API failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `API failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

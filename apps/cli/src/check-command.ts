@@ -13,7 +13,11 @@ interface FreshnessBody {
   digest: string;
   status: 'fresh' | 'stale' | 'unknown';
   reasons: Array<{ code: string; effect: string; message: string }>;
-  baseChain: Array<{ digest: string; status: string; tags: Array<{ repository: string; tag: string }> }>;
+  baseChain: Array<{
+    digest: string;
+    status: string;
+    tags: Array<{ repository: string; tag: string }>;
+  }>;
   computedAt: string | null;
 }
 
@@ -23,7 +27,11 @@ export interface Output {
 }
 
 /** Asks the service for an image's freshness verdict and maps it to an exit code. */
-export async function runCheck(image: string, options: CheckOptions, output: Output): Promise<number> {
+export async function runCheck(
+  image: string,
+  options: CheckOptions,
+  output: Output,
+): Promise<number> {
   const url = new URL('/v1/freshness', options.server);
   url.searchParams.set('image', image);
   let response: Response;
@@ -33,7 +41,9 @@ export async function runCheck(image: string, options: CheckOptions, output: Out
       signal: AbortSignal.timeout(options.timeoutMs),
     });
   } catch (error) {
-    output.stderr(`error: cannot reach ${url.origin}: ${error instanceof Error ? error.message : String(error)}`);
+    output.stderr(
+      `error: cannot reach ${url.origin}: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return CheckExit.Failed;
   }
   const text = await response.text();
@@ -62,7 +72,8 @@ export async function runCheck(image: string, options: CheckOptions, output: Out
 function printVerdict(body: FreshnessBody, output: Output): void {
   output.stdout(`${body.image}: ${body.status}`);
   output.stdout(`  digest: ${body.digest}`);
-  for (const reason of body.reasons) output.stdout(`  ${reason.code} (${reason.effect}): ${reason.message}`);
+  for (const reason of body.reasons)
+    output.stdout(`  ${reason.code} (${reason.effect}): ${reason.message}`);
   for (const base of body.baseChain) {
     const tags = base.tags.map((tag) => `${tag.repository}:${tag.tag}`).join(', ') || 'untagged';
     output.stdout(`  base: ${base.digest} [${tags}] ${base.status}`);

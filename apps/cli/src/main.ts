@@ -22,7 +22,8 @@ function databaseSettings() {
 
 function parsePositiveInt(value: string): number {
   const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0) throw new InvalidArgumentError('must be a positive integer');
+  if (!Number.isInteger(number) || number <= 0)
+    throw new InvalidArgumentError('must be a positive integer');
   return number;
 }
 
@@ -33,30 +34,37 @@ const program = new Command('provenance')
 
 program
   .command('check')
-  .description('Print the freshness verdict of an image; exit 0 fresh, 1 stale, 2 unknown, 3 check failed.')
+  .description(
+    'Print the freshness verdict of an image; exit 0 fresh, 1 stale, 2 unknown, 3 check failed.',
+  )
   .argument('<image>', 'image reference as users write it, e.g. registry.example.com/team/app:1.0')
   .option('--server <url>', 'service URL (default: $PROVENANCE_URL or http://127.0.0.1:8080)')
   .option('--api-key <key>', 'API key (default: $PROVENANCE_API_KEY)')
   .option('--json', 'print the API response body as JSON', false)
   .option('--timeout <ms>', 'request timeout in milliseconds', parsePositiveInt, 15000)
-  .action(async (image: string, options: { server?: string; apiKey?: string; json: boolean; timeout: number }) => {
-    const apiKey = options.apiKey ?? process.env.PROVENANCE_API_KEY;
-    if (!apiKey) {
-      output.stderr('error: an API key is required: pass --api-key or set PROVENANCE_API_KEY');
-      process.exitCode = CheckExit.Failed;
-      return;
-    }
-    process.exitCode = await runCheck(
-      image,
-      {
-        server: options.server ?? process.env.PROVENANCE_URL ?? 'http://127.0.0.1:8080',
-        apiKey,
-        json: options.json,
-        timeoutMs: options.timeout,
-      },
-      output,
-    );
-  });
+  .action(
+    async (
+      image: string,
+      options: { server?: string; apiKey?: string; json: boolean; timeout: number },
+    ) => {
+      const apiKey = options.apiKey ?? process.env.PROVENANCE_API_KEY;
+      if (!apiKey) {
+        output.stderr('error: an API key is required: pass --api-key or set PROVENANCE_API_KEY');
+        process.exitCode = CheckExit.Failed;
+        return;
+      }
+      process.exitCode = await runCheck(
+        image,
+        {
+          server: options.server ?? process.env.PROVENANCE_URL ?? 'http://127.0.0.1:8080',
+          apiKey,
+          json: options.json,
+          timeoutMs: options.timeout,
+        },
+        output,
+      );
+    },
+  );
 
 program
   .command('migrate')
@@ -70,7 +78,11 @@ program
         output.stdout('reverted the last migration');
       } else {
         const applied = await dataSource.runMigrations({ transaction: 'each' });
-        output.stdout(applied.length ? `applied: ${applied.map((m) => m.name).join(', ')}` : 'schema is up to date');
+        output.stdout(
+          applied.length
+            ? `applied: ${applied.map((m) => m.name).join(', ')}`
+            : 'schema is up to date',
+        );
       }
     } finally {
       await dataSource.destroy();
@@ -85,7 +97,9 @@ keys
   .option('--role <role>', `one of ${API_KEY_ROLES.join(', ')}`, 'admin')
   .action(async (options: { name: string; role: string }) => {
     if (!API_KEY_ROLES.includes(options.role as ApiKeyRoleName)) {
-      output.stderr(`error: invalid role "${options.role}"; expected one of ${API_KEY_ROLES.join(', ')}`);
+      output.stderr(
+        `error: invalid role "${options.role}"; expected one of ${API_KEY_ROLES.join(', ')}`,
+      );
       process.exitCode = CheckExit.Failed;
       return;
     }

@@ -25,9 +25,12 @@ export async function startWorker(
   options: { schedule?: boolean } = {},
 ): Promise<RunningWorker> {
   const metrics = new ServiceMetrics();
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, logger, metrics), {
-    logger: new PinoNestLogger(logger.child({ component: 'nest' })),
-  });
+  const app = await NestFactory.createApplicationContext(
+    WorkerModule.forRoot(config, logger, metrics),
+    {
+      logger: new PinoNestLogger(logger.child({ component: 'nest' })),
+    },
+  );
   app.enableShutdownHooks();
 
   if (options.schedule ?? true) {
@@ -48,7 +51,11 @@ export async function startWorker(
 }
 
 /** Serves /metrics and /healthz for the worker, which has no other HTTP surface. */
-export function serveWorkerMetrics(metrics: ServiceMetrics, host: string, port: number): Promise<Server> {
+export function serveWorkerMetrics(
+  metrics: ServiceMetrics,
+  host: string,
+  port: number,
+): Promise<Server> {
   const server = createServer((request, response) => {
     if (request.url === '/metrics') {
       metrics.registry

@@ -6,8 +6,7 @@ import { ZodError } from 'zod';
 import { configFileSchema, environmentSchema, SecretSource } from './config.schema';
 
 export type RegistryCredentialsConfig =
-  | { type: 'basic'; username: string; password: string }
-  | { type: 'token'; token: string };
+  { type: 'basic'; username: string; password: string } | { type: 'token'; token: string };
 
 export interface RegistryConfig {
   name: string;

@@ -9,7 +9,9 @@ const secretSource = z.union([
 export type SecretSource = z.infer<typeof secretSource>;
 
 const credentials = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('basic'), username: z.string().min(1), password: secretSource }).strict(),
+  z
+    .object({ type: z.literal('basic'), username: z.string().min(1), password: secretSource })
+    .strict(),
   z.object({ type: z.literal('token'), token: secretSource }).strict(),
 ]);
 

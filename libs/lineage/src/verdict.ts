@@ -159,7 +159,10 @@ function inheritFromBase(baseDigest: string, verdict?: FreshnessVerdict): Freshn
   const cause = verdict.reasons.find(
     (reason) => reason.code === ReasonCode.BaseTagMoved || reason.code === ReasonCode.AncestorStale,
   );
-  const fullPath = [baseDigest, ...(cause?.code === ReasonCode.AncestorStale ? (cause.path ?? []) : [])];
+  const fullPath = [
+    baseDigest,
+    ...(cause?.code === ReasonCode.AncestorStale ? (cause.path ?? []) : []),
+  ];
   // Deep chains would make every reason carry thousands of digests; the head of the path is enough.
   const path = fullPath.slice(0, MAX_REASON_PATH);
   const origin = cause?.tag ? ` (${cause.tag} moved)` : '';

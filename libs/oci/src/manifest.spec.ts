@@ -354,7 +354,9 @@ describe('parseManifest', () => {
 
     it('infers the type when Content-Type is generic', () => {
       const body = omit(ociManifest, 'mediaType');
-      expect(parseManifest(encode(body), 'application/json').mediaType).toBe(MediaType.OCI_MANIFEST);
+      expect(parseManifest(encode(body), 'application/json').mediaType).toBe(
+        MediaType.OCI_MANIFEST,
+      );
     });
 
     it('ignores a generic Content-Type next to a field', () => {

@@ -14,11 +14,11 @@ export function isSupportedDigest(digest: string): boolean {
  * Throws unless `digest` is a `sha256:` or `sha512:` digest in canonical lowercase form.
  * Uppercase hex is rejected rather than normalized, so one image never has two spellings.
  */
-export function assertSupportedDigest(digest: string, what: string): void {
+export function assertSupportedDigest(digest: string, description: string): void {
   if (!isSupportedDigest(digest)) {
     throw new SignatureError(
       'digest-invalid',
-      `${what} ${JSON.stringify(digest)} is not a sha256 or sha512 digest with lowercase hex`,
+      `${description} ${JSON.stringify(digest)} is not a sha256 or sha512 digest with lowercase hex`,
     );
   }
 }

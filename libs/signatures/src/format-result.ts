@@ -1,6 +1,6 @@
 import type { SignatureCheckResult, SignerInfo } from './types';
 
-/** What a format verifier found for one signature against the anchors of one requirement. */
+/** Outcome of a format verifier for one signature against the anchors of one requirement. */
 export interface FormatVerification {
   result: Exclude<SignatureCheckResult, 'identity-mismatch'>;
   reasonCode: string;

@@ -209,6 +209,28 @@ describe('GPG simple signing', () => {
     expect(verdict.checks[0]?.reasonCode).toBe('signature-expired');
   });
 
+  it('bounds a decompression bomb', async () => {
+    const padding = ' '.repeat(20 * 1024 * 1024);
+    const payload = atomicPayload(digest, 'docker.io/library/busybox:latest').replace(
+      '{',
+      `{${padding}`,
+    );
+    const bomb = gpg(
+      signer.home,
+      ['--compress-level', '9', '--local-user', signer.fingerprint, '--sign'],
+      payload,
+    );
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    const verdict = await verifyImageSignatures({
+      digest,
+      reference,
+      candidates: [candidate(bomb)],
+      policy: policyFor(signer.armoredPublicKey),
+    });
+    expect(verdict.status).toBe('invalid');
+    expect(verdict.checks[0]?.reason).toMatch(/decompressed message size/);
+  });
+
   it('accepts the same signature at a time the key was valid', async () => {
     const old = gpgSign(expiredKey, atomicPayload(digest, 'docker.io/library/busybox:latest'), {
       fakedTime: '20200101T010000',

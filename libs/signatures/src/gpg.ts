@@ -2,11 +2,12 @@ import { Key, readKeys, readMessage, verify } from 'openpgp';
 
 import { SignatureError } from './errors';
 import { failed, FormatVerification } from './format-result';
+import { DEFAULT_LIMITS } from './limits';
 import type { TrustAnchor } from './policy-types';
 import { ATOMIC_PAYLOAD_TYPE, parseSimpleSigningPayload } from './simple-signing';
 
 /** Reads the OpenPGP public keys of a `gpgKeys` anchor: ASCII armor, or base64 of a binary keyring. */
-export async function readGpgKeyring(keyring: string, what: string): Promise<Key[]> {
+export async function readGpgKeyring(keyring: string, description: string): Promise<Key[]> {
   try {
     if (keyring.trimStart().startsWith('-----BEGIN PGP')) {
       return await readKeys({ armoredKeys: keyring });
@@ -15,7 +16,7 @@ export async function readGpgKeyring(keyring: string, what: string): Promise<Key
   } catch (error) {
     throw new SignatureError(
       'gpg-keyring-invalid',
-      `${what} is not a readable OpenPGP public keyring`,
+      `${description} is not a readable OpenPGP public keyring`,
       { cause: error },
     );
   }
@@ -30,7 +31,10 @@ export async function verifyGpgSignature(
   message: Buffer,
   anchors: readonly TrustAnchor[],
   now: Date,
+  maxPayloadBytes: number = DEFAULT_LIMITS.maxSignatureBytes,
 ): Promise<FormatVerification> {
+  // Bounds decompression, because a small compressed message can expand without limit.
+  const config = { maxDecompressedMessageSize: maxPayloadBytes };
   const keyAnchors = anchors.filter((anchor) => anchor.kind === 'gpgKeys');
   if (keyAnchors.length === 0) {
     return failed(
@@ -42,7 +46,7 @@ export async function verifyGpgSignature(
 
   let parsed;
   try {
-    parsed = await readMessage({ binaryMessage: message });
+    parsed = await readMessage({ binaryMessage: message, config });
   } catch (error) {
     return failed(
       'invalid',
@@ -91,8 +95,8 @@ export async function verifyGpgSignature(
   };
 
   try {
-    // openpgp checks the key at the signature's creation time; this also rejects a key or
-    // subkey that has expired or been revoked by `now`, as gpgme-based verifiers do.
+    // openpgp checks the key at the signature's creation time. This check also rejects a key or
+    // subkey that has expired or been revoked by `now`.
     await signingKey.getSigningKey(keyId, now);
   } catch (error) {
     return failed(
@@ -111,6 +115,7 @@ export async function verifyGpgSignature(
       expectSigned: true,
       format: 'binary',
       date: now,
+      config,
     });
     payload = result.data;
   } catch (error) {

@@ -11,36 +11,36 @@ export interface RawSignatureOptions {
   /** Hash for RSA and ECDSA; cosign uses SHA-256 for every curve. Ignored for Ed25519. */
   hash?: 'sha256' | 'sha384' | 'sha512';
   rsaPadding?: RsaPadding;
-  /** PSS salt length; the default accepts any salt length, as Go's rsa.PSSSaltLengthAuto does. */
+  /** PSS salt length; the default, RSA_PSS_SALTLEN_AUTO, accepts any salt length. */
   pssSaltLength?: number;
 }
 
 const SUPPORTED_CURVES: Record<string, number> = { prime256v1: 32, secp384r1: 48, secp521r1: 66 };
 
 /** Parses one PEM `PUBLIC KEY` (SPKI) block into a key, rejecting unsupported key types. */
-export function parsePublicKeyPem(pem: string, what = 'public key'): KeyObject {
-  const der = parseSinglePem(pem, 'PUBLIC KEY', what);
+export function parsePublicKeyPem(pem: string, description = 'public key'): KeyObject {
+  const der = parseSinglePem(pem, 'PUBLIC KEY', description);
   let key: KeyObject;
   try {
     key = createPublicKey({ key: der, format: 'der', type: 'spki' });
   } catch (error) {
-    throw new SignatureError('key-invalid', `${what} is not a valid SPKI public key`, {
+    throw new SignatureError('key-invalid', `${description} is not a valid SPKI public key`, {
       cause: error,
     });
   }
-  assertSupportedKey(key, what);
+  assertSupportedKey(key, description);
   return key;
 }
 
 /** Throws unless the key is RSA of at least 2048 bits, ECDSA P-256/P-384/P-521 or Ed25519. */
-export function assertSupportedKey(key: KeyObject, what: string): void {
+export function assertSupportedKey(key: KeyObject, description: string): void {
   const type = key.asymmetricKeyType;
   if (type === 'rsa' || type === 'rsa-pss') {
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
     if (bits < 2048) {
       throw new SignatureError(
         'key-unsupported',
-        `${what} is a ${bits}-bit RSA key, at least 2048 bits are required`,
+        `${description} is a ${bits}-bit RSA key, at least 2048 bits are required`,
       );
     }
     return;
@@ -50,7 +50,7 @@ export function assertSupportedKey(key: KeyObject, what: string): void {
     if (!(curve in SUPPORTED_CURVES)) {
       throw new SignatureError(
         'key-unsupported',
-        `${what} uses curve ${curve}, expected P-256, P-384 or P-521`,
+        `${description} uses curve ${curve}, expected P-256, P-384 or P-521`,
       );
     }
     return;
@@ -58,7 +58,10 @@ export function assertSupportedKey(key: KeyObject, what: string): void {
   if (type === 'ed25519') {
     return;
   }
-  throw new SignatureError('key-unsupported', `${what} has unsupported key type ${String(type)}`);
+  throw new SignatureError(
+    'key-unsupported',
+    `${description} has unsupported key type ${String(type)}`,
+  );
 }
 
 /** Computes the SHA-256 fingerprint (lowercase hex) of the key's DER SPKI encoding. */

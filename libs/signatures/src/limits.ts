@@ -2,7 +2,7 @@ import { digestLike } from './digest';
 import { SignatureError } from './errors';
 import type { BlobSource } from './types';
 
-/** Bounds applied to what a registry supplies, like the reference tools apply them. */
+/** Bounds applied to description a registry supplies, like the reference tools apply them. */
 export interface VerificationLimits {
   /** Signatures considered per image; the rest are recorded as one `too-many-signatures` check. */
   maxSignatures: number;
@@ -21,13 +21,13 @@ export const DEFAULT_LIMITS: VerificationLimits = {
 
 /**
  * Reads a blob within `maxBytes`. A lazy blob whose declared size exceeds the limit is
- * rejected before it is read; bytes longer than declared, or not matching `expectedDigest`,
- * are rejected after.
+ * rejected before it is read. After reading, bytes of another length than declared, or not
+ * matching `expectedDigest`, are rejected.
  */
 export async function readBlob(
   source: BlobSource,
   maxBytes: number,
-  what: string,
+  description: string,
   expectedDigest?: string,
 ): Promise<Buffer> {
   let bytes: Buffer;
@@ -38,33 +38,33 @@ export async function readBlob(
     if (!Number.isSafeInteger(declared) || declared < 0) {
       throw new SignatureError(
         'blob-size-invalid',
-        `${what} declares size ${declared}, not a non-negative integer`,
+        `${description} declares size ${declared}, not a non-negative integer`,
       );
     }
     if (declared > maxBytes) {
       throw new SignatureError(
         'blob-too-large',
-        `${what} declares ${declared} bytes, more than the limit of ${maxBytes} bytes; it was not read`,
+        `${description} declares ${declared} bytes, more than the limit of ${maxBytes} bytes; it was not read`,
       );
     }
     bytes = await source.read(declared);
     if (bytes.length !== declared) {
       throw new SignatureError(
         'blob-size-mismatch',
-        `${what} has ${bytes.length} bytes but its descriptor declares ${declared}`,
+        `${description} has ${bytes.length} bytes but its descriptor declares ${declared}`,
       );
     }
   }
   if (bytes.length > maxBytes) {
     throw new SignatureError(
       'blob-too-large',
-      `${what} has ${bytes.length} bytes, more than the limit of ${maxBytes}`,
+      `${description} has ${bytes.length} bytes, more than the limit of ${maxBytes}`,
     );
   }
   if (expectedDigest !== undefined && digestLike(expectedDigest, bytes) !== expectedDigest) {
     throw new SignatureError(
       'blob-digest-mismatch',
-      `${what} does not hash to its descriptor digest ${expectedDigest}`,
+      `${description} does not hash to its descriptor digest ${expectedDigest}`,
     );
   }
   return bytes;

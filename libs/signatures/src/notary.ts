@@ -33,7 +33,7 @@ interface AlgorithmChoice {
   rsa: boolean;
 }
 
-/** What both envelope types yield before the shared trust and payload checks. */
+/** Fields common to JWS and COSE envelopes, read before the shared trust and payload checks. */
 interface DecodedEnvelope {
   chain: ParsedCertificate[];
   algorithm: string | number | undefined;
@@ -46,10 +46,11 @@ interface DecodedEnvelope {
 }
 
 /**
- * Verifies a Notary Project signature (JWS or COSE_Sign1 envelope, scheme `notary.x509`):
- * algorithm pinned by the leaf key, signature checked with that key, chain validated against an
- * `x509Roots` anchor at `now`, trusted identity matched, expiry checked, and the payload's target
- * descriptor compared with the image's digest, size and media type.
+ * Verifies a Notary Project signature (JWS or COSE_Sign1 envelope, scheme `notary.x509`).
+ * The leaf key fixes the algorithm and checks the signature. The chain must lead to an
+ * `x509Roots` anchor at `now`, and the leaf must be a trusted identity of that anchor.
+ * Last come the expiry and the payload's target descriptor, which must name the image's
+ * digest, size and media type.
  */
 export async function verifyNotarySignature(
   envelope: Buffer,
@@ -292,6 +293,7 @@ function decodeJws(envelope: Buffer): DecodedEnvelope {
   if (!isJsonObject(document)) {
     throw new SignatureError('envelope-malformed', 'the JWS envelope is not a JSON object');
   }
+
   for (const key of Object.keys(document)) {
     if (!['payload', 'protected', 'header', 'signature'].includes(key)) {
       throw new SignatureError(
@@ -300,6 +302,7 @@ function decodeJws(envelope: Buffer): DecodedEnvelope {
       );
     }
   }
+
   const protectedText = document['protected'];
   const header = document['header'];
   if (typeof protectedText !== 'string' || !isJsonObject(header)) {
@@ -308,10 +311,12 @@ function decodeJws(envelope: Buffer): DecodedEnvelope {
       'the JWS envelope needs a protected string and a header object',
     );
   }
+
   const protectedHeader = parseStrictJson(Buffer.from(protectedText, 'base64url').toString('utf8'));
   if (!isJsonObject(protectedHeader)) {
     throw new SignatureError('envelope-malformed', 'the JWS protected header is not a JSON object');
   }
+
   const x5c = header['x5c'];
   if (!Array.isArray(x5c) || x5c.length === 0 || x5c.some((entry) => typeof entry !== 'string')) {
     throw new SignatureError(
@@ -319,6 +324,7 @@ function decodeJws(envelope: Buffer): DecodedEnvelope {
       'the JWS header needs x5c, a non-empty array of base64 certificates',
     );
   }
+
   const chain = (x5c as string[]).map((entry, index) =>
     parseCertificate(Buffer.from(entry, 'base64'), `x5c certificate ${index}`),
   );
@@ -370,6 +376,7 @@ function decodeCose(envelope: Buffer): DecodedEnvelope {
       `the COSE envelope holds ${items.length} CBOR items, expected 1`,
     );
   }
+
   const tagged = items[0];
   if (
     !(tagged instanceof Tagged) ||
@@ -382,6 +389,7 @@ function decodeCose(envelope: Buffer): DecodedEnvelope {
       'the COSE envelope is not a tagged COSE_Sign1 array of four items',
     );
   }
+
   const [protectedBytes, unprotected, payload, signature] = tagged.value as unknown[];
   if (
     !Buffer.isBuffer(protectedBytes) ||
@@ -394,11 +402,13 @@ function decodeCose(envelope: Buffer): DecodedEnvelope {
       'COSE_Sign1 needs protected bstr, unprotected map, payload bstr and signature bstr',
     );
   }
+
   const protectedItems = decodeAllSync(protectedBytes) as unknown[];
   const protectedHeader = protectedItems[0];
   if (protectedItems.length !== 1 || !(protectedHeader instanceof Map)) {
     throw new SignatureError('envelope-malformed', 'the COSE protected header is not one CBOR map');
   }
+
   const chainValue: unknown = protectedHeader.get(COSE_X5CHAIN) ?? unprotected.get(COSE_X5CHAIN);
   const chainItems = Buffer.isBuffer(chainValue) ? [chainValue] : chainValue;
   if (
@@ -411,6 +421,7 @@ function decodeCose(envelope: Buffer): DecodedEnvelope {
       'the COSE envelope needs x5chain (label 33) with DER certificates',
     );
   }
+
   const chain = (chainItems as Buffer[]).map((der, index) =>
     parseCertificate(der, `x5chain certificate ${index}`),
   );
@@ -419,9 +430,11 @@ function decodeCose(envelope: Buffer): DecodedEnvelope {
   if (protectedHeader.has(SIGNING_TIME) && !(protectedHeader.get(SIGNING_TIME) instanceof Date)) {
     throw new SignatureError('envelope-malformed', `${SIGNING_TIME} is not a CBOR epoch time`);
   }
+
   if (expiry !== undefined && !(expiry instanceof Date)) {
     throw new SignatureError('envelope-malformed', `${EXPIRY} is not a CBOR epoch time`);
   }
+
   return {
     chain,
     algorithm: typeof algorithm === 'number' ? algorithm : undefined,

@@ -12,7 +12,7 @@ const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]*?)-----END \
  * Splits PEM text into blocks. Only whitespace may sit between and around blocks, so a
  * file with stray text or a damaged block is rejected instead of half read.
  */
-export function parsePemBlocks(text: string, what: string): PemBlock[] {
+export function parsePemBlocks(text: string, description: string): PemBlock[] {
   const blocks: PemBlock[] = [];
   let end = 0;
   for (const match of text.matchAll(BLOCK)) {
@@ -20,7 +20,7 @@ export function parsePemBlocks(text: string, what: string): PemBlock[] {
     if (between.trim() !== '') {
       throw new SignatureError(
         'pem-invalid',
-        `${what} contains text outside PEM blocks at offset ${end}`,
+        `${description} contains text outside PEM blocks at offset ${end}`,
       );
     }
     blocks.push({
@@ -32,7 +32,7 @@ export function parsePemBlocks(text: string, what: string): PemBlock[] {
   if (text.slice(end).trim() !== '') {
     throw new SignatureError(
       'pem-invalid',
-      `${what} contains text outside PEM blocks at offset ${end}`,
+      `${description} contains text outside PEM blocks at offset ${end}`,
     );
   }
   return blocks;
@@ -42,19 +42,19 @@ export function parsePemBlocks(text: string, what: string): PemBlock[] {
  * Reads exactly one PEM block with the given label. A trailing blank line is fine, but a second
  * block is rejected: a file meant to hold one key or certificate must not smuggle in another.
  */
-export function parseSinglePem(text: string, label: string, what: string): Buffer {
-  const blocks = parsePemBlocks(text, what);
+export function parseSinglePem(text: string, label: string, description: string): Buffer {
+  const blocks = parsePemBlocks(text, description);
   if (blocks.length !== 1) {
     throw new SignatureError(
       'pem-invalid',
-      `${what} must contain exactly one PEM block, found ${blocks.length}`,
+      `${description} must contain exactly one PEM block, found ${blocks.length}`,
     );
   }
   const [block] = blocks as [PemBlock];
   if (block.label !== label) {
     throw new SignatureError(
       'pem-invalid',
-      `${what} is a PEM "${block.label}" block, expected "${label}"`,
+      `${description} is a PEM "${block.label}" block, expected "${label}"`,
     );
   }
   return block.der;

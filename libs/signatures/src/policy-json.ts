@@ -45,10 +45,10 @@ const REQUIREMENT_FIELDS: Record<string, string[]> = {
 
 /**
  * Imports a containers policy.json (podman, skopeo, CRI-O): `default` and the `docker` transport
- * map onto the trust policy; the docker transport's `""` scope becomes the default. Key files
- * named by path are read through `readFile`. Duplicate keys and invalid values reject the file;
- * parts with no equivalent (other transports, `pki`, `signedBaseLayer`, Rekor keys next to
- * plain keys, unknown fields) are listed in `unsupported`.
+ * map onto the trust policy, and the docker transport's `""` scope becomes the default. Key
+ * files named by path are read through `readFile`. Duplicate keys and invalid values reject the
+ * file. Parts with no equivalent are listed in `unsupported`: other transports, `pki`,
+ * `signedBaseLayer`, Rekor keys next to plain keys and unknown fields.
  */
 export function parsePolicyJson(text: string, readFile: PolicyFileReader): PolicyImport {
   let document: JsonValue;
@@ -126,27 +126,33 @@ class RequirementReader {
     if (!isJsonObject(value) || typeof value['type'] !== 'string') {
       throw new PolicyError(`policy.json ${where} must be an object with a string "type"`);
     }
+
     const type = value['type'];
     const known = REQUIREMENT_FIELDS[type];
     if (known === undefined) {
       return this.reject(`${where}: requirement type ${JSON.stringify(type)}`);
     }
+
     const extra = Object.keys(value).filter((key) => !known.includes(key));
     if (extra.length > 0) {
       return this.reject(`${where}: fields ${extra.join(', ')} of ${type}`);
     }
+
     if (type === 'insecureAcceptAnything') {
       return { type: 'accept' };
     }
+
     if (type === 'reject') {
       return { type: 'reject' };
     }
+
     const signedIdentity = readIdentity(value['signedIdentity'], where);
     if (signedIdentity === null) {
       return this.reject(
         `${where}: signedIdentity type ${JSON.stringify(value['signedIdentity'])}`,
       );
     }
+
     const anchors =
       type === 'signedBy'
         ? this.readGpgAnchors(value, where)
@@ -154,6 +160,7 @@ class RequirementReader {
     if (anchors === undefined) {
       return { type: 'reject' };
     }
+
     return { type: 'signedBy', anchors, ...(signedIdentity !== undefined && { signedIdentity }) };
   }
 
@@ -373,8 +380,8 @@ function exportRequirement(
   const identity =
     requirement.signedIdentity === undefined ? {} : { signedIdentity: requirement.signedIdentity };
   const kinds = new Set(requirement.anchors.map((anchor) => anchor.kind));
-  const rejectWith = (why: string) => {
-    unsupported.push(`${where}: ${why}`);
+  const rejectWith = (reason: string) => {
+    unsupported.push(`${where}: ${reason}`);
     return { type: 'reject' };
   };
   if (kinds.size !== 1) {

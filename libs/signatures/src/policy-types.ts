@@ -34,8 +34,8 @@ export type TrustAnchor =
   /** OpenPGP public keys: ASCII-armored text, or base64 of a binary keyring (policy.json keyData). */
   | { kind: 'gpgKeys'; name?: string; keyring: string }
   /**
-   * X.509 roots for Notary Project signatures. `trustedIdentities` holds RFC 4514 subject DNs
-   * (a leaf matches when it has every listed attribute) or `*`; omitted means `*`.
+   * X.509 roots for Notary Project signatures. `trustedIdentities` lists RFC 4514 subject DNs
+   * or `*`, and a leaf matches a DN when it has every attribute of it. Omitted means `*`.
    */
   | { kind: 'x509Roots'; name?: string; rootsPem: string; trustedIdentities?: string[] }
   /**

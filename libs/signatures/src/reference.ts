@@ -23,10 +23,10 @@ const REGISTRY =
  * the `library/` namespace. `busybox:1` becomes `docker.io/library/busybox:1`.
  */
 export function parseDockerReference(text: string): ImageReference {
-  const invalid = (why: string): never => {
+  const invalid = (reason: string): never => {
     throw new SignatureError(
       'reference-invalid',
-      `docker reference ${JSON.stringify(text)} is invalid: ${why}`,
+      `docker reference ${JSON.stringify(text)} is invalid: ${reason}`,
     );
   };
 

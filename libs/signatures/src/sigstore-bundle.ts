@@ -118,8 +118,8 @@ function verifyWithKeys(entity: SignedEntity, anchors: PublicKeyAnchor[]): Forma
       'the bundle names a public key, and the requirement configures none',
     );
   }
-  // NOTE: transparency log entries and timestamps of key-hint bundles are not checked, because
-  // a publicKey anchor carries no log key; the hint itself is unauthenticated and ignored.
+  // NOTE: log entries and timestamps of key-hint bundles are not checked, because a publicKey
+  // anchor has no log key. The hint is unauthenticated and ignored.
   const keyOnly: SignedEntity = { ...entity, tlogEntries: [], timestamps: [] };
   for (const anchor of anchors) {
     const key = parsePublicKeyPem(anchor.publicKeyPem, `public key ${anchor.name ?? ''}`.trim());
@@ -200,8 +200,8 @@ function verifyKeyless(
   for (const anchor of anchors) {
     const material = toTrustMaterial(trustedRootOf(anchor));
     const ctlogThreshold = anchor.ctlogThreshold ?? (anchor.trustedRootJson !== undefined ? 1 : 0);
-    // The Fulcio form knows Rekor only by its key, not its checkpoint origin name, so, like
-    // containers/image, it verifies the signed entry timestamp (SET) and not the inclusion proof.
+    // The Fulcio form has the Rekor key but not its checkpoint origin name. So, as in
+    // containers/image, only the signed entry timestamp (SET) is verified, not the inclusion proof.
     const checked: SignedEntity =
       anchor.fulcioCaPem === undefined
         ? entity
@@ -426,6 +426,7 @@ function bindStatement(
       `DSSE payload type ${payloadType} is not ${IN_TOTO_PAYLOAD_TYPE}`,
     );
   }
+
   let statement: JsonValue;
   try {
     statement = parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(payload));
@@ -435,19 +436,23 @@ function bindStatement(
       `the in-toto statement is not strict JSON: ${(error as Error).message}`,
     );
   }
+
   if (!isJsonObject(statement) || !IN_TOTO_STATEMENT_TYPES.includes(String(statement['_type']))) {
     return invalid('payload-invalid', 'the DSSE payload is not an in-toto statement');
   }
+
   if (statement['predicateType'] !== COSIGN_SIGN_PREDICATE_TYPE) {
     return invalid(
       'predicate-type',
       `predicate type ${String(statement['predicateType'])} is not ${COSIGN_SIGN_PREDICATE_TYPE}`,
     );
   }
+
   const subjects = statement['subject'];
   if (!Array.isArray(subjects) || subjects.length === 0) {
     return invalid('payload-invalid', 'the in-toto statement has no subject');
   }
+
   const digests = subjects.map((subject) =>
     isJsonObject(subject) && isJsonObject(subject['digest'])
       ? subject['digest']['sha256']
@@ -456,6 +461,7 @@ function bindStatement(
   if (digests.some((digest) => typeof digest !== 'string' || !/^[a-f0-9]{64}$/.test(digest))) {
     return invalid('payload-invalid', 'every in-toto subject needs a lowercase hex sha256 digest');
   }
+
   const matching =
     digests.find((digest) => `sha256:${String(digest)}` === targetDigest) ?? digests[0];
   return { ...verification, signedDigest: `sha256:${String(matching)}` };

@@ -17,7 +17,7 @@ export interface LazyBlob {
 export type BlobSource = Buffer | LazyBlob;
 
 interface CandidateBase {
-  /** Where the signature was found, for example `tag sha256-<hex>.sig layer 0`. */
+  /** Location of the signature, for example `tag sha256-<hex>.sig layer 0`. */
   source: string;
   /** Digest of the blob from its descriptor; the verifier checks the bytes against it when set. */
   blobDigest?: string;
@@ -67,7 +67,7 @@ export type SignatureCandidate =
 export type SignatureCheckResult =
   'valid' | 'invalid' | 'untrusted' | 'identity-mismatch' | 'error';
 
-/** Who signed: whichever of these the format provides. */
+/** Signer details, as far as the format provides them. */
 export interface SignerInfo {
   /** SHA-256 of the SPKI public key (hex), or the uppercase OpenPGP primary key fingerprint. */
   keyFingerprint?: string;

@@ -155,7 +155,7 @@ async function checkCandidate(
   for (const [requirementIndex, requirement] of requirements.entries()) {
     let found: FormatVerification;
     try {
-      found = await verifyFormat(candidate, blob, requirement, target, now);
+      found = await verifyFormat(candidate, blob, requirement, target, now, limits);
     } catch (error) {
       const code = error instanceof SignatureError ? error.code : 'verification-error';
       found = { result: 'error', reasonCode: code, reason: (error as Error).message };
@@ -187,6 +187,7 @@ async function verifyFormat(
   requirement: SignedByRequirement,
   target: VerificationTarget,
   now: Date,
+  limits: VerificationLimits,
 ): Promise<FormatVerification> {
   switch (candidate.format) {
     case 'cosign':
@@ -194,7 +195,7 @@ async function verifyFormat(
         hasCertificate: candidate.certificatePem !== undefined,
       });
     case 'gpg':
-      return verifyGpgSignature(blob, requirement.anchors, now);
+      return verifyGpgSignature(blob, requirement.anchors, now, limits.maxSignatureBytes);
     case 'notary':
       return verifyNotarySignature(
         blob,

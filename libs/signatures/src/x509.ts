@@ -59,7 +59,7 @@ export interface ParsedCertificate {
 }
 
 /** Parses one DER certificate; rejects duplicate extensions (RFC 5280 section 4.2). */
-export function parseCertificate(der: Buffer, what: string): ParsedCertificate {
+export function parseCertificate(der: Buffer, description: string): ParsedCertificate {
   let x509: X509Certificate;
   let asn: Certificate;
   try {
@@ -68,7 +68,7 @@ export function parseCertificate(der: Buffer, what: string): ParsedCertificate {
   } catch (error) {
     throw new SignatureError(
       'certificate-invalid',
-      `${what} is not a valid DER X.509 certificate`,
+      `${description} is not a valid DER X.509 certificate`,
       { cause: error },
     );
   }
@@ -91,7 +91,7 @@ export function parseCertificate(der: Buffer, what: string): ParsedCertificate {
     if (parsed.extensions.has(extension.extnID)) {
       throw new SignatureError(
         'certificate-invalid',
-        `${what} has extension ${extension.extnID} more than once`,
+        `${description} has extension ${extension.extnID} more than once`,
       );
     }
     const value = extension.extnValue.buffer;
@@ -124,19 +124,19 @@ export function parseCertificate(der: Buffer, what: string): ParsedCertificate {
 }
 
 /** Parses every `CERTIFICATE` block of a PEM trust store file. */
-export function parseCertificatesPem(pem: string, what: string): ParsedCertificate[] {
-  const blocks = parsePemBlocks(pem, what);
+export function parseCertificatesPem(pem: string, description: string): ParsedCertificate[] {
+  const blocks = parsePemBlocks(pem, description);
   if (blocks.length === 0) {
-    throw new SignatureError('pem-invalid', `${what} contains no PEM certificate`);
+    throw new SignatureError('pem-invalid', `${description} contains no PEM certificate`);
   }
   return blocks.map((block, index) => {
     if (block.label !== 'CERTIFICATE') {
       throw new SignatureError(
         'pem-invalid',
-        `${what} block ${index} is "${block.label}", expected "CERTIFICATE"`,
+        `${description} block ${index} is "${block.label}", expected "CERTIFICATE"`,
       );
     }
-    return parseCertificate(block.der, `${what} certificate ${index}`);
+    return parseCertificate(block.der, `${description} certificate ${index}`);
   });
 }
 
@@ -359,16 +359,16 @@ export function parseDistinguishedName(text: string): [string, string][] {
  * equal value. The trusted DN must name C, ST and O, as the Notary Project trust policy requires.
  */
 export function subjectMatches(trustedSubject: string, certificate: ParsedCertificate): boolean {
-  const wanted = parseDistinguishedName(trustedSubject);
+  const trustedAttributes = parseDistinguishedName(trustedSubject);
   for (const required of ['C', 'ST', 'O']) {
-    if (!wanted.some(([name]) => name === required)) {
+    if (!trustedAttributes.some(([name]) => name === required)) {
       throw new SignatureError(
         'dn-invalid',
         `trusted identity ${JSON.stringify(trustedSubject)} must name C, ST and O`,
       );
     }
   }
-  return wanted.every(([name, value]) => {
+  return trustedAttributes.every(([name, value]) => {
     const present = certificate.subject.filter(([subjectName]) => subjectName === name);
     return present.length === 1 && present[0]?.[1] === value;
   });

@@ -32,9 +32,11 @@ export class ApiKeyGuard implements CanActivate {
       );
     }
     const key = await this.apiKeys.authenticate(presented);
-    if (!key) throw new DomainError(DomainErrorCode.Unauthorized, 'The API key is invalid or revoked.');
+    if (!key)
+      throw new DomainError(DomainErrorCode.Unauthorized, 'The API key is invalid or revoked.');
 
-    const required = this.reflector.getAllAndOverride<ApiKeyRoleName>(REQUIRED_ROLE, targets) ?? 'admin';
+    const required =
+      this.reflector.getAllAndOverride<ApiKeyRoleName>(REQUIRED_ROLE, targets) ?? 'admin';
     if (!roleAllows(key.role, required)) {
       throw new DomainError(
         DomainErrorCode.Forbidden,

@@ -40,7 +40,11 @@ export class ApiKeysService {
     return { id: row.id, prefix: row.keyPrefix, name: row.name, role: row.role };
   }
 
-  async create(name: string, role: string, createdBy: string): Promise<{ key: string; row: ApiKeyEntity }> {
+  async create(
+    name: string,
+    role: string,
+    createdBy: string,
+  ): Promise<{ key: string; row: ApiKeyEntity }> {
     if (!API_KEY_ROLES.includes(role as ApiKeyRoleName)) {
       throw new DomainError(
         DomainErrorCode.BadRequest,
@@ -48,7 +52,10 @@ export class ApiKeysService {
       );
     }
     if (!name || name.length > 200) {
-      throw new DomainError(DomainErrorCode.BadRequest, 'A key name of 1 to 200 characters is required.');
+      throw new DomainError(
+        DomainErrorCode.BadRequest,
+        'A key name of 1 to 200 characters is required.',
+      );
     }
     const generated = generateApiKey();
     const row = await this.keys.save(

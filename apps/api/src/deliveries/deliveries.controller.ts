@@ -42,7 +42,8 @@ function mapDelivery(row: WebhookDeliveryEntity): DeliveryView {
     mediaType: row.mediaType,
     status: row.status,
     attempts: row.attempts,
-    error: row.errorCode || row.errorMessage ? { code: row.errorCode, message: row.errorMessage } : null,
+    error:
+      row.errorCode || row.errorMessage ? { code: row.errorCode, message: row.errorMessage } : null,
     detail: row.detail,
     receivedAt: row.receivedAt.toISOString(),
     finishedAt: row.finishedAt?.toISOString() ?? null,
@@ -80,7 +81,9 @@ export class DeliveriesService {
     return {
       items: page.map(mapDelivery),
       nextCursor:
-        rows.length > filter.limit && last ? encodeCursor([last.receivedAt.toISOString(), last.id]) : null,
+        rows.length > filter.limit && last
+          ? encodeCursor([last.receivedAt.toISOString(), last.id])
+          : null,
     };
   }
 

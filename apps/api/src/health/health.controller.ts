@@ -1,6 +1,11 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Controller, Get, Header, Injectable, OnModuleInit } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
 import { Queue } from 'bullmq';
 
 import { ServiceMetrics } from '@app/common';
@@ -68,7 +73,9 @@ export class HealthController {
           await withTimeout(this.queues.ping(), 2000);
           return indicator.up();
         } catch (error) {
-          return indicator.down({ message: error instanceof Error ? error.message : String(error) });
+          return indicator.down({
+            message: error instanceof Error ? error.message : String(error),
+          });
         }
       },
     ]);
@@ -84,6 +91,8 @@ export class HealthController {
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([
     promise,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref()),
+    new Promise<T>((_, reject) =>
+      setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref(),
+    ),
   ]);
 }

@@ -43,7 +43,10 @@ export class BodyReaderMiddleware implements NestMiddleware {
       try {
         request.body = JSON.parse(body.toString('utf8'));
       } catch {
-        sendProblem(response, buildProblem(400, 'invalid-json', 'The request body is not valid JSON.'));
+        sendProblem(
+          response,
+          buildProblem(400, 'invalid-json', 'The request body is not valid JSON.'),
+        );
         return;
       }
     }
@@ -54,7 +57,11 @@ export class BodyReaderMiddleware implements NestMiddleware {
 class BodyTooLargeError extends Error {}
 
 function tooLarge() {
-  return buildProblem(413, 'payload-too-large', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
+  return buildProblem(
+    413,
+    'payload-too-large',
+    `The request body exceeds ${MAX_BODY_BYTES} bytes.`,
+  );
 }
 
 function isJson(request: Request): boolean {

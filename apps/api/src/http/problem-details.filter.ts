@@ -26,8 +26,23 @@ const CODE_BY_STATUS: Record<number, string> = {
 };
 
 /** PostgreSQL and driver errors that mean the database cannot be reached right now. */
-const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE']);
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EPIPE',
+]);
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+]);
 
 /** Maps every error to one problem-details body; unknown errors get an id that is also logged. */
 @Catch()
@@ -56,7 +71,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const detail =
         status === 404 ? `No route for ${request.method} ${request.path}.` : exception.message;
       const body = exception.getResponse();
-      const checks = typeof body === 'object' && body !== null && 'details' in body ? body.details : undefined;
+      const checks =
+        typeof body === 'object' && body !== null && 'details' in body ? body.details : undefined;
       return buildProblem(status, code, detail, checks ? { checks } : {});
     }
     if (isDatabaseUnavailable(exception)) {
@@ -72,7 +88,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 5; depth += 1) {
     if (typeof current !== 'object') return false;
-    const candidate = current as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown };
+    const candidate = current as {
+      code?: unknown;
+      message?: unknown;
+      driverError?: unknown;
+      cause?: unknown;
+    };
     if (typeof candidate.code === 'string') {
       if (UNAVAILABLE_ERRNOS.has(candidate.code) || UNAVAILABLE_SQLSTATES.has(candidate.code)) {
         return true;

@@ -13,14 +13,20 @@ export function decodeCursor(cursor: string | undefined, arity: number): unknown
   } catch {
     // Fall through to the error below.
   }
-  throw new DomainError(DomainErrorCode.BadRequest, 'The cursor is invalid; use the nextCursor of a previous page.');
+  throw new DomainError(
+    DomainErrorCode.BadRequest,
+    'The cursor is invalid; use the nextCursor of a previous page.',
+  );
 }
 
 export function parseLimit(value: string | undefined, fallback = 50, max = 500): number {
   if (value === undefined || value === '') return fallback;
   const limit = Number(value);
   if (!Number.isInteger(limit) || limit < 1 || limit > max) {
-    throw new DomainError(DomainErrorCode.BadRequest, `limit must be an integer from 1 to ${max}; got "${value}".`);
+    throw new DomainError(
+      DomainErrorCode.BadRequest,
+      `limit must be an integer from 1 to ${max}; got "${value}".`,
+    );
   }
   return limit;
 }

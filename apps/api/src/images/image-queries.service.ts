@@ -100,11 +100,15 @@ export class ImageQueriesService {
       conditions.push(`EXISTS (SELECT 1 FROM repository_images r WHERE ${presence.join(' AND ')})`);
     }
     if (filter.tagged !== undefined) {
-      conditions.push(`${filter.tagged ? '' : 'NOT '}EXISTS (SELECT 1 FROM tags t WHERE t.digest = i.digest)`);
+      conditions.push(
+        `${filter.tagged ? '' : 'NOT '}EXISTS (SELECT 1 FROM tags t WHERE t.digest = i.digest)`,
+      );
     }
     const cursor = decodeCursor(filter.cursor, 2);
     if (cursor) {
-      conditions.push(`(i.first_seen_at, i.digest) < (${bind(cursor[0])}::timestamptz, ${bind(cursor[1])})`);
+      conditions.push(
+        `(i.first_seen_at, i.digest) < (${bind(cursor[0])}::timestamptz, ${bind(cursor[1])})`,
+      );
     }
 
     const rows: ImageRow[] = await this.dataSource.query(
@@ -136,7 +140,8 @@ export class ImageQueriesService {
         WHERE i.digest = $1`,
       [digest],
     );
-    if (!row) throw new DomainError(DomainErrorCode.NotFound, `Image ${digest} has never been seen.`);
+    if (!row)
+      throw new DomainError(DomainErrorCode.NotFound, `Image ${digest} has never been seen.`);
 
     const [summary] = await this.summarize([row]);
     const platforms = await this.dataSource.query(
@@ -173,7 +178,9 @@ export class ImageQueriesService {
       annotations: row.annotations,
       platforms: platforms.map((entry: Record<string, string | null>) => ({
         digest: entry.child_digest as string,
-        platform: formatPlatform(entry.platform_os, entry.platform_architecture, entry.platform_variant) ?? 'unknown',
+        platform:
+          formatPlatform(entry.platform_os, entry.platform_architecture, entry.platform_variant) ??
+          'unknown',
       })),
       indexes: indexes.map((entry: { index_digest: string }) => entry.index_digest),
       baseEdges: edges.map((edge: Record<string, unknown>) => ({
@@ -198,13 +205,20 @@ export class ImageQueriesService {
     cursor?: string,
   ): Promise<{ digest: string; ancestors: BaseChainEntry[]; descendants: Page<BaseChainEntry> }> {
     this.assertDigest(digest);
-    const [exists] = await this.dataSource.query(`SELECT 1 FROM images WHERE digest = $1`, [digest]);
-    if (!exists) throw new DomainError(DomainErrorCode.NotFound, `Image ${digest} has never been seen.`);
+    const [exists] = await this.dataSource.query(`SELECT 1 FROM images WHERE digest = $1`, [
+      digest,
+    ]);
+    if (!exists)
+      throw new DomainError(DomainErrorCode.NotFound, `Image ${digest} has never been seen.`);
 
     const after = decodeCursor(cursor, 2);
-    const rows: Array<{ digest: string; depth: number; status: FreshnessStatus | null; tags: TagView[] }> =
-      await this.dataSource.query(
-        `WITH RECURSIVE descendants(digest, depth, path) AS (
+    const rows: Array<{
+      digest: string;
+      depth: number;
+      status: FreshnessStatus | null;
+      tags: TagView[];
+    }> = await this.dataSource.query(
+      `WITH RECURSIVE descendants(digest, depth, path) AS (
            SELECT child_digest, 1, ARRAY[base_digest, child_digest]
              FROM base_edges WHERE base_digest = $1 AND is_primary
            UNION ALL
@@ -217,8 +231,8 @@ export class ImageQueriesService {
           WHERE ($2::int IS NULL OR (d.depth, d.digest) > ($2::int, $3::text))
           ORDER BY d.depth, d.digest
           LIMIT $4`,
-        [digest, after ? Number(after[0]) : null, after ? String(after[1]) : null, limit + 1],
-      );
+      [digest, after ? Number(after[0]) : null, after ? String(after[1]) : null, limit + 1],
+    );
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
@@ -237,9 +251,13 @@ export class ImageQueriesService {
   }
 
   private async baseChain(digest: string): Promise<BaseChainEntry[]> {
-    const rows: Array<{ digest: string; depth: number; status: FreshnessStatus | null; tags: TagView[] }> =
-      await this.dataSource.query(
-        `WITH RECURSIVE chain(digest, depth, path) AS (
+    const rows: Array<{
+      digest: string;
+      depth: number;
+      status: FreshnessStatus | null;
+      tags: TagView[];
+    }> = await this.dataSource.query(
+      `WITH RECURSIVE chain(digest, depth, path) AS (
            SELECT base_digest, 1, ARRAY[child_digest, base_digest]
              FROM base_edges WHERE child_digest = $1 AND is_primary
            UNION ALL
@@ -250,8 +268,8 @@ export class ImageQueriesService {
          SELECT c.digest, c.depth, f.status, ${TAGS_OF('c.digest')} AS tags
            FROM chain c LEFT JOIN freshness f ON f.digest = c.digest
           ORDER BY c.depth`,
-        [digest],
-      );
+      [digest],
+    );
     return rows.map((row) => ({
       digest: row.digest,
       depth: row.depth,
@@ -268,7 +286,10 @@ export class ImageQueriesService {
       parsed = parseReference(reference);
     } catch (error) {
       if (error instanceof OciError) {
-        throw new DomainError(DomainErrorCode.BadRequest, `Invalid image reference "${reference}": ${error.message}`);
+        throw new DomainError(
+          DomainErrorCode.BadRequest,
+          `Invalid image reference "${reference}": ${error.message}`,
+        );
       }
       throw error;
     }
@@ -285,15 +306,27 @@ export class ImageQueriesService {
           WHERE registry = $1 AND repository = $2 AND digest = $3 AND deleted_at IS NULL`,
         [registry.name, parsed.repository, parsed.digest],
       );
-      if (!present) throw new DomainError(DomainErrorCode.NotFound, `Image ${reference} has never been seen.`);
-      return { registry: registry.name, repository: parsed.repository, tag: parsed.tag ?? null, digest: parsed.digest };
+      if (!present)
+        throw new DomainError(DomainErrorCode.NotFound, `Image ${reference} has never been seen.`);
+      return {
+        registry: registry.name,
+        repository: parsed.repository,
+        tag: parsed.tag ?? null,
+        digest: parsed.digest,
+      };
     }
     const [tag] = await this.dataSource.query(
       `SELECT digest FROM tags WHERE registry = $1 AND repository = $2 AND name = $3`,
       [registry.name, parsed.repository, parsed.tag],
     );
-    if (!tag) throw new DomainError(DomainErrorCode.NotFound, `Image ${reference} has never been seen.`);
-    return { registry: registry.name, repository: parsed.repository, tag: parsed.tag ?? null, digest: tag.digest };
+    if (!tag)
+      throw new DomainError(DomainErrorCode.NotFound, `Image ${reference} has never been seen.`);
+    return {
+      registry: registry.name,
+      repository: parsed.repository,
+      tag: parsed.tag ?? null,
+      digest: tag.digest,
+    };
   }
 
   private async summarize(rows: ImageRow[]): Promise<ImageSummary[]> {
@@ -330,7 +363,10 @@ export class ImageQueriesService {
 
   private assertDigest(digest: string): void {
     if (!isDigest(digest)) {
-      throw new DomainError(DomainErrorCode.BadRequest, `"${digest}" is not a valid digest (sha256:<64 hex>).`);
+      throw new DomainError(
+        DomainErrorCode.BadRequest,
+        `"${digest}" is not a valid digest (sha256:<64 hex>).`,
+      );
     }
   }
 }
@@ -343,7 +379,11 @@ function TAGS_OF(column: string): string {
           OR t.digest IN (SELECT ic.index_digest FROM index_children ic WHERE ic.child_digest = ${column})), '[]')`;
 }
 
-function formatPlatform(os: string | null, architecture: string | null, variant: string | null): string | null {
+function formatPlatform(
+  os: string | null,
+  architecture: string | null,
+  variant: string | null,
+): string | null {
   if (!os || !architecture) return null;
   return variant ? `${os}/${architecture}/${variant}` : `${os}/${architecture}`;
 }

@@ -41,7 +41,10 @@ export class ImagesController {
       );
     }
     if (tagged !== undefined && tagged !== 'true' && tagged !== 'false') {
-      throw new DomainError(DomainErrorCode.BadRequest, `tagged must be true or false; got "${tagged}".`);
+      throw new DomainError(
+        DomainErrorCode.BadRequest,
+        `tagged must be true or false; got "${tagged}".`,
+      );
     }
     return this.images.listImages({
       status,

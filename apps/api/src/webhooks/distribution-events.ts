@@ -58,7 +58,11 @@ export function classifyEvent(raw: unknown): EventClassification {
   const request = (event.request ?? {}) as Record<string, unknown>;
 
   if (action !== 'push' && action !== 'delete') {
-    return { kind: 'ignored', action, reason: action === 'pull' || action === 'mount' ? action : 'unknown-action' };
+    return {
+      kind: 'ignored',
+      action,
+      reason: action === 'pull' || action === 'mount' ? action : 'unknown-action',
+    };
   }
   const mediaType = typeof target.mediaType === 'string' ? target.mediaType : null;
   if (action === 'push' && (!mediaType || !isManifestMediaType(mediaType))) {

@@ -73,7 +73,11 @@ export class WebhooksService {
         relevant.push(classified.event);
         continue;
       }
-      this.metrics.webhookEvents.inc({ registry: registry.name, action: classified.action, outcome: classified.kind });
+      this.metrics.webhookEvents.inc({
+        registry: registry.name,
+        action: classified.action,
+        outcome: classified.kind,
+      });
       if (classified.kind === 'ignored') {
         receipt.ignored += 1;
       } else {
@@ -91,18 +95,26 @@ export class WebhooksService {
     receipt.duplicates = relevant.length - stored.length;
     receipt.deliveries = stored.map((row) => row.id);
     for (const event of relevant) {
-      const outcome = stored.some((row) => row.eventId === event.eventId) ? 'accepted' : 'duplicate';
+      const outcome = stored.some((row) => row.eventId === event.eventId)
+        ? 'accepted'
+        : 'duplicate';
       this.metrics.webhookEvents.inc({ registry: registry.name, action: event.action, outcome });
     }
 
-    await this.enqueue(stored.map((row) => row.id), webhook.requestId);
+    await this.enqueue(
+      stored.map((row) => row.id),
+      webhook.requestId,
+    );
     return receipt;
   }
 
   private authenticate(webhook: IncomingWebhook): RegistryConfig {
     const registry = findRegistryByName(this.config, webhook.registry);
     if (!registry) {
-      throw new DomainError(DomainErrorCode.NotFound, `Registry "${webhook.registry}" is not configured.`);
+      throw new DomainError(
+        DomainErrorCode.NotFound,
+        `Registry "${webhook.registry}" is not configured.`,
+      );
     }
     const match = webhook.authorization ? /^Bearer\s+(\S+)$/i.exec(webhook.authorization) : null;
     const presented = match?.[1] ?? '';
@@ -137,7 +149,8 @@ export class WebhooksService {
     try {
       return readEnvelope(body);
     } catch (error) {
-      if (error instanceof EnvelopeError) throw new DomainError(DomainErrorCode.BadRequest, error.message);
+      if (error instanceof EnvelopeError)
+        throw new DomainError(DomainErrorCode.BadRequest, error.message);
       throw error;
     }
   }
@@ -192,7 +205,10 @@ export class WebhooksService {
       );
     } catch (error) {
       // The rows are stored; the outbox sweeper enqueues them once Redis is back.
-      this.logger.error({ err: error, requestId, deliveryIds }, 'enqueue failed, left for the sweeper');
+      this.logger.error(
+        { err: error, requestId, deliveryIds },
+        'enqueue failed, left for the sweeper',
+      );
     }
   }
 }

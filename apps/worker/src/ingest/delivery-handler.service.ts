@@ -13,8 +13,7 @@ import { ImageStoreService } from './image-store.service';
 import { IngestService } from './ingest.service';
 
 export type DeliveryOutcome =
-  | { status: 'done'; detail: string }
-  | { status: 'skipped'; detail: string };
+  { status: 'done'; detail: string } | { status: 'skipped'; detail: string };
 
 /** Applies one outbox row: ingest a pushed manifest and move its tag, or apply a delete. */
 @Injectable()
@@ -30,12 +29,16 @@ export class DeliveryHandlerService {
   ) {}
 
   async handle(delivery: WebhookDeliveryEntity): Promise<DeliveryOutcome> {
-    if (delivery.action === 'push' && delivery.digest) return this.handlePush(delivery, delivery.digest);
+    if (delivery.action === 'push' && delivery.digest)
+      return this.handlePush(delivery, delivery.digest);
     if (delivery.action === 'delete') return this.handleDelete(delivery);
     return { status: 'skipped', detail: `Action ${delivery.action} needs no processing.` };
   }
 
-  private async handlePush(delivery: WebhookDeliveryEntity, digest: string): Promise<DeliveryOutcome> {
+  private async handlePush(
+    delivery: WebhookDeliveryEntity,
+    digest: string,
+  ): Promise<DeliveryOutcome> {
     const result = await this.ingest.ingest(delivery.registry, delivery.repository, digest);
     if (result.kind === 'artifact') {
       return {
@@ -46,7 +49,10 @@ export class DeliveryHandlerService {
       };
     }
 
-    await this.linkAndCompute(result.imageDigests, result.kind === 'index' ? result.digest : undefined);
+    await this.linkAndCompute(
+      result.imageDigests,
+      result.kind === 'index' ? result.digest : undefined,
+    );
 
     if (delivery.tag) {
       const change = await this.store.setTag({
@@ -70,12 +76,17 @@ export class DeliveryHandlerService {
 
     const descendants = new Set<string>();
     for (const image of result.imageDigests) {
-      for (const candidate of await this.lineage.possibleDescendants(image)) descendants.add(candidate);
+      for (const candidate of await this.lineage.possibleDescendants(image))
+        descendants.add(candidate);
     }
-    if (descendants.size > 0) await this.scheduler.recompute([...descendants], `possible base ${digest} ingested`, true);
+    if (descendants.size > 0)
+      await this.scheduler.recompute([...descendants], `possible base ${digest} ingested`, true);
 
     const where = delivery.tag ? `${delivery.repository}:${delivery.tag}` : delivery.repository;
-    return { status: 'done', detail: `${result.kind === 'index' ? 'Index' : 'Image'} ${digest} ingested for ${where}.` };
+    return {
+      status: 'done',
+      detail: `${result.kind === 'index' ? 'Index' : 'Image'} ${digest} ingested for ${where}.`,
+    };
   }
 
   /** Links each new platform image to its base, then computes images before the index. */
@@ -97,7 +108,8 @@ export class DeliveryHandlerService {
         eventTime: delivery.eventTime,
         source: delivery.source,
       });
-      if (!change.changed) return { status: 'skipped', detail: `Tag ${delivery.tag} was not known.` };
+      if (!change.changed)
+        return { status: 'skipped', detail: `Tag ${delivery.tag} was not known.` };
       await this.scheduler.tagMoved({
         registry: delivery.registry,
         repository: delivery.repository,
@@ -111,8 +123,15 @@ export class DeliveryHandlerService {
     // A blob delete sends the same event shape as a manifest delete, so only known manifests count.
     const digest = delivery.digest as string;
     const deleted = await this.store.markDeleted(delivery.registry, delivery.repository, digest);
-    if (!deleted) return { status: 'skipped', detail: `${digest} is not a known manifest in ${delivery.repository}.` };
-    this.logger.info({ registry: delivery.registry, repository: delivery.repository, digest }, 'manifest deleted');
+    if (!deleted)
+      return {
+        status: 'skipped',
+        detail: `${digest} is not a known manifest in ${delivery.repository}.`,
+      };
+    this.logger.info(
+      { registry: delivery.registry, repository: delivery.repository, digest },
+      'manifest deleted',
+    );
     return { status: 'done', detail: `Manifest ${digest} deleted from ${delivery.repository}.` };
   }
 }

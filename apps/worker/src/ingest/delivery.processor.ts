@@ -34,14 +34,20 @@ export class DeliveryProcessor extends WorkerHost implements OnModuleInit {
 
   onModuleInit(): void {
     this.worker.concurrency = this.config.workerConcurrency;
-    this.worker.on('error', (error) => this.rootLogger.error({ err: error, queue: QueueName.Ingest }, 'worker error'));
+    this.worker.on('error', (error) =>
+      this.rootLogger.error({ err: error, queue: QueueName.Ingest }, 'worker error'),
+    );
   }
 
   async process(job: Job<ProcessDeliveryJobData>): Promise<string> {
     const started = performance.now();
     const deliveries = this.dataSource.getRepository(WebhookDeliveryEntity);
     const delivery = await deliveries.findOneBy({ id: job.data.deliveryId });
-    const logger = this.rootLogger.child({ jobId: job.id, queue: QueueName.Ingest, deliveryId: job.data.deliveryId });
+    const logger = this.rootLogger.child({
+      jobId: job.id,
+      queue: QueueName.Ingest,
+      deliveryId: job.data.deliveryId,
+    });
 
     if (!delivery) {
       logger.warn('delivery row not found, skipped');
@@ -51,21 +57,41 @@ export class DeliveryProcessor extends WorkerHost implements OnModuleInit {
       logger.info({ status: delivery.status }, 'delivery already finished, skipped');
       return `skipped: already ${delivery.status}`;
     }
-    const context = { registry: delivery.registry, repository: delivery.repository, digest: delivery.digest, tag: delivery.tag };
-    await deliveries.update({ id: delivery.id }, { status: 'processing', attempts: () => 'attempts + 1' });
+    const context = {
+      registry: delivery.registry,
+      repository: delivery.repository,
+      digest: delivery.digest,
+      tag: delivery.tag,
+    };
+    await deliveries.update(
+      { id: delivery.id },
+      { status: 'processing', attempts: () => 'attempts + 1' },
+    );
 
     try {
       const outcome = await this.handler.handle(delivery);
       await deliveries.update(
         { id: delivery.id },
-        { status: outcome.status, detail: outcome.detail, errorCode: null, errorMessage: null, finishedAt: new Date() },
+        {
+          status: outcome.status,
+          detail: outcome.detail,
+          errorCode: null,
+          errorMessage: null,
+          finishedAt: new Date(),
+        },
       );
-      this.metrics.jobDuration.observe({ queue: QueueName.Ingest, outcome: outcome.status }, (performance.now() - started) / 1000);
+      this.metrics.jobDuration.observe(
+        { queue: QueueName.Ingest, outcome: outcome.status },
+        (performance.now() - started) / 1000,
+      );
       logger.info({ ...context, status: outcome.status }, outcome.detail);
       return outcome.status;
     } catch (error) {
       await this.recordFailure(job, delivery, error, logger.child(context));
-      this.metrics.jobDuration.observe({ queue: QueueName.Ingest, outcome: 'failed' }, (performance.now() - started) / 1000);
+      this.metrics.jobDuration.observe(
+        { queue: QueueName.Ingest, outcome: 'failed' },
+        (performance.now() - started) / 1000,
+      );
       if (isPermanentFailure(error)) throw new UnrecoverableError(errorMessage(error));
       throw error;
     }

@@ -22,7 +22,9 @@ export class ImageStoreService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async exists(digest: string): Promise<{ kind: string } | undefined> {
-    const [row] = await this.dataSource.query(`SELECT kind FROM images WHERE digest = $1`, [digest]);
+    const [row] = await this.dataSource.query(`SELECT kind FROM images WHERE digest = $1`, [
+      digest,
+    ]);
     return row;
   }
 
@@ -158,11 +160,10 @@ export class ImageStoreService {
       }
 
       if (input.digest === null) {
-        await manager.query(`DELETE FROM tags WHERE registry = $1 AND repository = $2 AND name = $3`, [
-          input.registry,
-          input.repository,
-          input.tag,
-        ]);
+        await manager.query(
+          `DELETE FROM tags WHERE registry = $1 AND repository = $2 AND name = $3`,
+          [input.registry, input.repository, input.tag],
+        );
       } else {
         await manager.query(
           `INSERT INTO tags (registry, repository, name, digest, updated_at, event_time)
@@ -187,18 +188,37 @@ export class ImageStoreService {
 
   private async appendHistory(
     manager: EntityManager,
-    input: { registry: string; repository: string; tag: string; digest: string | null; eventTime: Date | null; source: string },
+    input: {
+      registry: string;
+      repository: string;
+      tag: string;
+      digest: string | null;
+      eventTime: Date | null;
+      source: string;
+    },
     previousDigest: string | null,
   ): Promise<void> {
     await manager.query(
       `INSERT INTO tag_history (registry, repository, tag, digest, previous_digest, event_time, source)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [input.registry, input.repository, input.tag, input.digest, previousDigest, input.eventTime, input.source],
+      [
+        input.registry,
+        input.repository,
+        input.tag,
+        input.digest,
+        previousDigest,
+        input.eventTime,
+        input.source,
+      ],
     );
   }
 
   /** Records what the config shows about root users and credentials in the environment. */
-  private async replaceConfigFindings(manager: EntityManager, digest: string, config: ImageConfig): Promise<void> {
+  private async replaceConfigFindings(
+    manager: EntityManager,
+    digest: string,
+    config: ImageConfig,
+  ): Promise<void> {
     const user = (config.user ?? '').split(':')[0];
     if (user === '' || user === 'root' || user === '0') {
       await upsertFinding(manager, digest, 'runs-as-root', { user: config.user ?? '' });
@@ -206,15 +226,21 @@ export class ImageStoreService {
     const secrets = config.env
       .map((entry) => {
         const separator = entry.indexOf('=');
-        return separator > 0 ? { name: entry.slice(0, separator), value: entry.slice(separator + 1) } : undefined;
+        return separator > 0
+          ? { name: entry.slice(0, separator), value: entry.slice(separator + 1) }
+          : undefined;
       })
-      .filter((entry): entry is { name: string; value: string } => !!entry && SECRET_NAME.test(entry.name) && entry.value !== '')
+      .filter(
+        (entry): entry is { name: string; value: string } =>
+          !!entry && SECRET_NAME.test(entry.name) && entry.value !== '',
+      )
       .map((entry) => ({
         name: entry.name,
         // A fingerprint lets reviewers match a leaked value without the service storing it.
         fingerprint: createHash('sha256').update(entry.value).digest('hex').slice(0, 16),
       }));
-    if (secrets.length > 0) await upsertFinding(manager, digest, 'secret-in-env', { variables: secrets });
+    if (secrets.length > 0)
+      await upsertFinding(manager, digest, 'secret-in-env', { variables: secrets });
   }
 }
 
@@ -239,6 +265,7 @@ function parseTime(value: string | undefined): Date | null {
 
 /** node-postgres returns UPDATE ... RETURNING rows as [rows, count] through TypeORM. */
 function rowCount(result: unknown): number {
-  if (Array.isArray(result) && result.length === 2 && typeof result[1] === 'number') return result[1];
+  if (Array.isArray(result) && result.length === 2 && typeof result[1] === 'number')
+    return result[1];
   return Array.isArray(result) ? result.length : 0;
 }

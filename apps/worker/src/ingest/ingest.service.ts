@@ -52,7 +52,14 @@ export class IngestService {
       if (isArtifactManifest(document)) {
         return { kind: 'artifact', digest, subject: document.subject?.digest ?? null };
       }
-      await this.storeImage(registry, repository, digest, document.mediaType, fetched.bytes.length, document);
+      await this.storeImage(
+        registry,
+        repository,
+        digest,
+        document.mediaType,
+        fetched.bytes.length,
+        document,
+      );
       return { kind: 'image', digest, imageDigests: [digest] };
     }
 
@@ -60,7 +67,10 @@ export class IngestService {
     const images: string[] = [];
     for (const entry of entries) {
       if (isIndexMediaType(entry.mediaType)) {
-        throw new OciError('invalid-manifest', `Index ${digest} nests another index (${entry.digest}); nested indexes are not supported.`);
+        throw new OciError(
+          'invalid-manifest',
+          `Index ${digest} nests another index (${entry.digest}); nested indexes are not supported.`,
+        );
       }
       await this.ingestPlatformImage(registry, repository, entry.digest);
       images.push(entry.digest);
@@ -77,7 +87,11 @@ export class IngestService {
     return { kind: 'index', digest, imageDigests: images };
   }
 
-  private async ingestPlatformImage(registry: string, repository: string, digest: string): Promise<void> {
+  private async ingestPlatformImage(
+    registry: string,
+    repository: string,
+    digest: string,
+  ): Promise<void> {
     if (await this.store.exists(digest)) {
       await this.store.markPresent(registry, repository, digest);
       return;
@@ -87,7 +101,14 @@ export class IngestService {
     if (document.kind !== 'image') {
       throw new OciError('invalid-manifest', `Index entry ${digest} is not an image manifest.`);
     }
-    await this.storeImage(registry, repository, digest, document.mediaType, fetched.bytes.length, document);
+    await this.storeImage(
+      registry,
+      repository,
+      digest,
+      document.mediaType,
+      fetched.bytes.length,
+      document,
+    );
   }
 
   private async storeImage(
@@ -99,19 +120,35 @@ export class IngestService {
     manifest: ImageManifest,
   ): Promise<void> {
     if (manifest.layers.length > MAX_ENTRIES) {
-      throw new OciError('too-many-entries', `Image ${digest} has ${manifest.layers.length} layers; at most ${MAX_ENTRIES} are accepted.`);
+      throw new OciError(
+        'too-many-entries',
+        `Image ${digest} has ${manifest.layers.length} layers; at most ${MAX_ENTRIES} are accepted.`,
+      );
     }
     if (manifest.config.size > MAX_CONFIG_BYTES) {
-      throw new OciError('invalid-config', `Config of ${digest} claims ${manifest.config.size} bytes; at most ${MAX_CONFIG_BYTES} are accepted.`);
+      throw new OciError(
+        'invalid-config',
+        `Config of ${digest} claims ${manifest.config.size} bytes; at most ${MAX_CONFIG_BYTES} are accepted.`,
+      );
     }
     const client = this.registries.get(registry);
     const configBytes = await client.getBlob(repository, manifest.config.digest, MAX_CONFIG_BYTES);
     const config = parseImageConfig(configBytes);
     checkLayersMatchConfig(manifest, config);
 
-    await this.store.insertImage({ digest, mediaType, size, manifest, configDigest: manifest.config.digest, config });
+    await this.store.insertImage({
+      digest,
+      mediaType,
+      size,
+      manifest,
+      configDigest: manifest.config.digest,
+      config,
+    });
     await this.store.markPresent(registry, repository, digest);
-    this.logger.info({ registry, repository, digest, layers: config.diffIds.length }, 'image ingested');
+    this.logger.info(
+      { registry, repository, digest, layers: config.diffIds.length },
+      'image ingested',
+    );
   }
 
   private async describeKnown(digest: string, kind: string): Promise<IngestResult> {

@@ -40,35 +40,57 @@ export class FreshnessProcessor extends WorkerHost implements OnModuleInit {
 
   onModuleInit(): void {
     this.worker.concurrency = this.config.workerConcurrency;
-    this.worker.on('error', (error) => this.rootLogger.error({ err: error, queue: QueueName.Freshness }, 'worker error'));
+    this.worker.on('error', (error) =>
+      this.rootLogger.error({ err: error, queue: QueueName.Freshness }, 'worker error'),
+    );
   }
 
   async process(job: Job<RecomputeFreshnessJobData | TagMovedJobData>): Promise<string> {
     const started = performance.now();
-    const logger = this.rootLogger.child({ jobId: job.id, queue: QueueName.Freshness, job: job.name });
+    const logger = this.rootLogger.child({
+      jobId: job.id,
+      queue: QueueName.Freshness,
+      job: job.name,
+    });
     try {
       const summary =
         job.name === JobName.TagMoved
           ? await this.tagMoved(job.data as TagMovedJobData, logger)
           : await this.recompute(job.data as RecomputeFreshnessJobData, logger);
-      this.metrics.jobDuration.observe({ queue: QueueName.Freshness, outcome: 'done' }, (performance.now() - started) / 1000);
+      this.metrics.jobDuration.observe(
+        { queue: QueueName.Freshness, outcome: 'done' },
+        (performance.now() - started) / 1000,
+      );
       return summary;
     } catch (error) {
       this.metrics.jobFailures.inc({ queue: QueueName.Freshness, retry: 'yes' });
-      logger.warn({ err: error, attempt: job.attemptsMade + 1 }, 'freshness job failed, will retry');
+      logger.warn(
+        { err: error, attempt: job.attemptsMade + 1 },
+        'freshness job failed, will retry',
+      );
       throw error;
     }
   }
 
   private async tagMoved(data: TagMovedJobData, logger: Logger): Promise<string> {
     const tag = `${data.registry}/${data.repository}:${data.tag}`;
-    const adopted = data.digest ? await this.lineage.adoptTag(data.registry, data.repository, data.tag, data.digest) : [];
+    const adopted = data.digest
+      ? await this.lineage.adoptTag(data.registry, data.repository, data.tag, data.digest)
+      : [];
     const trackers = await this.lineage.trackersOf(data.registry, data.repository, data.tag);
     const affected = [...new Set([...adopted, ...trackers])];
     const result = await this.freshness.propagate(affected, FRESHNESS_BATCH_SIZE);
     await this.scheduler.recompute(result.remaining, `tag ${tag} moved`);
     logger.info(
-      { tag, from: data.previousDigest, to: data.digest, trackers: trackers.length, adopted: adopted.length, ...result, remaining: result.remaining.length },
+      {
+        tag,
+        from: data.previousDigest,
+        to: data.digest,
+        trackers: trackers.length,
+        adopted: adopted.length,
+        ...result,
+        remaining: result.remaining.length,
+      },
       'tag move fanned out',
     );
     return `processed ${result.processed}, changed ${result.changed}, continued ${result.remaining.length}`;
@@ -80,7 +102,10 @@ export class FreshnessProcessor extends WorkerHost implements OnModuleInit {
     }
     const result = await this.freshness.propagate(data.digests, FRESHNESS_BATCH_SIZE);
     await this.scheduler.recompute(result.remaining, data.cause);
-    logger.info({ cause: data.cause, ...result, remaining: result.remaining.length }, 'freshness recomputed');
+    logger.info(
+      { cause: data.cause, ...result, remaining: result.remaining.length },
+      'freshness recomputed',
+    );
     return `processed ${result.processed}, changed ${result.changed}, continued ${result.remaining.length}`;
   }
 }

@@ -44,7 +44,10 @@ export class FreshnessService {
    * images whose verdict changed. Stops after `budget` images and returns the unvisited frontier
    * so that the caller can continue in another job.
    */
-  async propagate(digests: string[], budget: number): Promise<{ processed: number; changed: number; remaining: string[] }> {
+  async propagate(
+    digests: string[],
+    budget: number,
+  ): Promise<{ processed: number; changed: number; remaining: string[] }> {
     const queue = [...new Set(digests)];
     const seen = new Set<string>();
     let processed = 0;
@@ -195,7 +198,11 @@ export class FreshnessService {
     return rows.map((row) => {
       const name = `${row.registry}/${row.repository}:${row.tag}`;
       if (row.kind === 'index') {
-        return { tag: name, currentDigest: row.platform_digest ?? row.current, currentTopChainId: row.platform_top_chain_id };
+        return {
+          tag: name,
+          currentDigest: row.platform_digest ?? row.current,
+          currentTopChainId: row.platform_top_chain_id,
+        };
       }
       return { tag: name, currentDigest: row.current, currentTopChainId: row.top_chain_id };
     });

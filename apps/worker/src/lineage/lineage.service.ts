@@ -55,7 +55,13 @@ export class LineageService {
         await manager.query(
           `INSERT INTO base_edges (child_digest, base_digest, base_layer_count, declared, is_primary)
            VALUES ($1, $2, $3, $4, $5)`,
-          [digest, edge.digest, edge.layerCount, position === 0 && selection.declared, position === 0],
+          [
+            digest,
+            edge.digest,
+            edge.layerCount,
+            position === 0 && selection.declared,
+            position === 0,
+          ],
         );
       }
       const primary = selection.primary?.digest;
@@ -67,7 +73,10 @@ export class LineageService {
     });
 
     if (selection.primary) {
-      this.logger.debug({ digest, base: selection.primary.digest, alternatives: selection.alternatives.length }, 'base linked');
+      this.logger.debug(
+        { digest, base: selection.primary.digest, alternatives: selection.alternatives.length },
+        'base linked',
+      );
     }
   }
 
@@ -86,7 +95,12 @@ export class LineageService {
    * Lets edges that had no tracked tag adopt a tag that now points at their base, e.g. when a
    * child was ingested before its base was tagged. Returns the children that adopted it.
    */
-  async adoptTag(registry: string, repository: string, tag: string, digest: string): Promise<string[]> {
+  async adoptTag(
+    registry: string,
+    repository: string,
+    tag: string,
+    digest: string,
+  ): Promise<string[]> {
     const rows: Array<{ child_digest: string }> = await this.dataSource.query(
       `INSERT INTO tracked_base_tags (child_digest, registry, repository, tag, base_digest)
        SELECT e.child_digest, $1, $2, $3, e.base_digest
@@ -129,15 +143,19 @@ export class LineageService {
     declared: DeclaredBase | undefined,
   ): Promise<BaseCandidate[]> {
     const prefixes = image.chain_ids.slice(0, -1);
-    const rows: Array<{ digest: string; layer_count: number; top_chain_id: string; tagged: boolean }> =
-      await this.dataSource.query(
-        `SELECT i.digest, i.layer_count, i.top_chain_id,
+    const rows: Array<{
+      digest: string;
+      layer_count: number;
+      top_chain_id: string;
+      tagged: boolean;
+    }> = await this.dataSource.query(
+      `SELECT i.digest, i.layer_count, i.top_chain_id,
                 EXISTS (SELECT 1 FROM tags t WHERE t.digest = i.digest
                            OR t.digest IN (SELECT index_digest FROM index_children WHERE child_digest = i.digest)) AS tagged
            FROM images i
           WHERE i.top_chain_id = ANY($1) AND i.kind = 'image' AND i.digest <> $2`,
-        [prefixes, digest],
-      );
+      [prefixes, digest],
+    );
     const candidates = rows.map((row) => ({
       digest: row.digest,
       layerCount: row.layer_count,
@@ -149,13 +167,17 @@ export class LineageService {
       const resolved = await this.resolveDeclaredDigest(declared.digest, image);
       if (resolved) {
         declared.digest = resolved.digest;
-        if (!candidates.some((candidate) => candidate.digest === resolved.digest)) candidates.push(resolved);
+        if (!candidates.some((candidate) => candidate.digest === resolved.digest))
+          candidates.push(resolved);
       }
     }
     return candidates;
   }
 
-  private async resolveDeclaredDigest(declaredDigest: string, image: ImageLayers): Promise<BaseCandidate | undefined> {
+  private async resolveDeclaredDigest(
+    declaredDigest: string,
+    image: ImageLayers,
+  ): Promise<BaseCandidate | undefined> {
     const [row] = await this.dataSource.query(
       `SELECT i.digest, i.layer_count, i.top_chain_id, i.kind FROM images i WHERE i.digest = $1
        UNION ALL
@@ -169,7 +191,12 @@ export class LineageService {
       [declaredDigest, image.os, image.architecture, image.variant],
     );
     if (!row || row.kind !== 'image') return undefined;
-    return { digest: row.digest, layerCount: row.layer_count, topChainId: row.top_chain_id ?? '', tagged: false };
+    return {
+      digest: row.digest,
+      layerCount: row.layer_count,
+      topChainId: row.top_chain_id ?? '',
+      tagged: false,
+    };
   }
 
   /** The child tracks the tags that point at its base now, or only the tag its declaration names. */
@@ -216,7 +243,10 @@ export class LineageService {
     mismatch: { declaredDigest: string; reason: string } | undefined,
   ): Promise<void> {
     if (!mismatch) {
-      await manager.query(`DELETE FROM findings WHERE digest = $1 AND code = 'declared-base-mismatch'`, [digest]);
+      await manager.query(
+        `DELETE FROM findings WHERE digest = $1 AND code = 'declared-base-mismatch'`,
+        [digest],
+      );
       return;
     }
     await manager.query(

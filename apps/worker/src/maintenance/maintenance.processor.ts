@@ -25,18 +25,27 @@ export class MaintenanceProcessor extends WorkerHost implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    this.worker.on('error', (error) => this.rootLogger.error({ err: error, queue: QueueName.Maintenance }, 'worker error'));
+    this.worker.on('error', (error) =>
+      this.rootLogger.error({ err: error, queue: QueueName.Maintenance }, 'worker error'),
+    );
   }
 
   async process(job: Job<ReconcileJobData | SweepOutboxJobData>): Promise<unknown> {
     const started = performance.now();
-    const logger = this.rootLogger.child({ jobId: job.id, queue: QueueName.Maintenance, job: job.name });
+    const logger = this.rootLogger.child({
+      jobId: job.id,
+      queue: QueueName.Maintenance,
+      job: job.name,
+    });
     try {
       const result =
         job.name === JobName.Reconcile
           ? await this.reconcile.run((job.data as ReconcileJobData).registry)
           : await this.sweeper.sweep();
-      this.metrics.jobDuration.observe({ queue: QueueName.Maintenance, outcome: 'done' }, (performance.now() - started) / 1000);
+      this.metrics.jobDuration.observe(
+        { queue: QueueName.Maintenance, outcome: 'done' },
+        (performance.now() - started) / 1000,
+      );
       return result;
     } catch (error) {
       this.metrics.jobFailures.inc({ queue: QueueName.Maintenance, retry: 'yes' });

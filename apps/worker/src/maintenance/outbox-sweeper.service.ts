@@ -28,7 +28,9 @@ export class OutboxSweeperService {
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
 
-  async sweep(minAgeSeconds = this.config.sweeperMinAgeSeconds): Promise<{ examined: number; requeued: number }> {
+  async sweep(
+    minAgeSeconds = this.config.sweeperMinAgeSeconds,
+  ): Promise<{ examined: number; requeued: number }> {
     const rows: Array<{ id: string }> = await this.dataSource.query(
       `SELECT id FROM webhook_deliveries
         WHERE status IN ('pending', 'processing')
@@ -40,14 +42,21 @@ export class OutboxSweeperService {
     for (const row of rows) {
       const job = await this.ingest.getJob(row.id);
       const state = job ? await job.getState() : 'missing';
-      if (state === 'waiting' || state === 'active' || state === 'delayed' || state === 'prioritized' || state === 'waiting-children') {
+      if (
+        state === 'waiting' ||
+        state === 'active' ||
+        state === 'delayed' ||
+        state === 'prioritized' ||
+        state === 'waiting-children'
+      ) {
         continue;
       }
       if (job) await job.remove();
       await this.outbox.enqueue(row.id);
       requeued += 1;
     }
-    if (requeued > 0) this.logger.warn({ examined: rows.length, requeued }, 'outbox rows re-enqueued');
+    if (requeued > 0)
+      this.logger.warn({ examined: rows.length, requeued }, 'outbox rows re-enqueued');
     return { examined: rows.length, requeued };
   }
 }

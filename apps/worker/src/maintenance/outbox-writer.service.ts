@@ -37,6 +37,8 @@ export class OutboxWriterService {
 
   async enqueue(deliveryId: string): Promise<void> {
     await this.ingest.add(JobName.ProcessDelivery, { deliveryId }, { jobId: deliveryId });
-    await this.dataSource.query(`UPDATE webhook_deliveries SET enqueued_at = now() WHERE id = $1`, [deliveryId]);
+    await this.dataSource.query(`UPDATE webhook_deliveries SET enqueued_at = now() WHERE id = $1`, [
+      deliveryId,
+    ]);
   }
 }

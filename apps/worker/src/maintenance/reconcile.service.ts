@@ -41,7 +41,13 @@ export class ReconcileService {
 
   private async reconcileRegistry(registry: RegistryConfig): Promise<ReconcileSummary> {
     const client = this.registries.get(registry.name);
-    const summary: ReconcileSummary = { registry: registry.name, repositories: 0, tags: 0, queued: 0, errors: 0 };
+    const summary: ReconcileSummary = {
+      registry: registry.name,
+      repositories: 0,
+      tags: 0,
+      queued: 0,
+      errors: 0,
+    };
     for await (const repository of client.listRepositories()) {
       summary.repositories += 1;
       try {
@@ -49,14 +55,21 @@ export class ReconcileService {
       } catch (error) {
         // One broken repository must not stop the walk; the next run tries it again.
         summary.errors += 1;
-        this.logger.warn({ err: error, registry: registry.name, repository }, 'repository reconciliation failed');
+        this.logger.warn(
+          { err: error, registry: registry.name, repository },
+          'repository reconciliation failed',
+        );
       }
     }
     this.logger.info(summary, 'registry reconciled');
     return summary;
   }
 
-  private async reconcileRepository(registry: RegistryConfig, repository: string, summary: ReconcileSummary): Promise<void> {
+  private async reconcileRepository(
+    registry: RegistryConfig,
+    repository: string,
+    summary: ReconcileSummary,
+  ): Promise<void> {
     const client = this.registries.get(registry.name);
     const known = await this.store.tagsOfRepository(registry.name, repository);
     const seen = new Set<string>();

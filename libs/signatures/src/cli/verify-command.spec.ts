@@ -109,7 +109,7 @@ describe('runVerifyCommand', () => {
     expect(result.stdout[0]).toMatch(/^invalid: /);
   });
 
-  it('verifies a Sigstore bundle with a trusted root', async () => {
+  it('verifies a Sigstore bundle via policy.json', async () => {
     const sigstore = createLocalSigstore(temp.dir, 'cli-fulcio');
     const leaf = issueLeaf(temp.dir, sigstore, 'cli-leaf', {
       san: 'email:dev@example.com',
@@ -146,11 +146,22 @@ describe('runVerifyCommand', () => {
     });
     expect(result.stdout[0]).toMatch(/^verified: /);
     expect(result.code).toBe(0);
+  });
 
+  it('requires an SCT with --trusted-root', async () => {
+    const sigstore = createLocalSigstore(temp.dir, 'cli-root');
+    const leaf = issueLeaf(temp.dir, sigstore, 'cli-root-leaf', {
+      san: 'email:dev@example.com',
+      issuer: 'https://issuer.example.com',
+    });
+    writeFileSync(
+      path('root-bundle.json'),
+      dsseBundle(cosignStatement(digest), { sigstore, leaf, version: '0.3' }),
+    );
     writeFileSync(path('trusted_root.json'), sigstore.trustedRootJson);
     const withRoot = await run({
       manifest: path('manifest.json'),
-      signature: path('bundle.json'),
+      signature: path('root-bundle.json'),
       reference,
       trustedRoot: path('trusted_root.json'),
       identity: 'dev@example.com',

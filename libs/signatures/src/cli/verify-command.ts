@@ -59,8 +59,8 @@ class UsageError extends SignatureError {
 /**
  * Verifies one signature file offline against a manifest file, like `skopeo standalone-verify`
  * or `cosign verify-blob`, with the same functions the service uses. Prints the verdict and
- * each signature check, and returns 0 only for `verified`; `not-required` from a policy that
- * accepts unsigned images also returns 1, because nothing was verified.
+ * each signature check, and returns 0 only for `verified`. A policy that accepts unsigned
+ * images (`not-required`) also returns 1, because nothing was verified.
  */
 export async function runVerifyCommand(
   options: VerifyCommandOptions,
