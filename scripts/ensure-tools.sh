@@ -16,7 +16,7 @@ readonly DEFAULT_TOOLS=(docker-registry umoci skopeo gnupg jq postgresql-client 
 # cluster on port 5432. ensure-services.sh runs a server under the project instead.
 readonly NO_MAIN_CLUSTER_CONF=/etc/postgresql-common/createcluster.d/50-no-main-cluster.conf
 
-# Succeeds when the newest-or-any installed PostgreSQL version has every named binary.
+# Succeeds when an installed PostgreSQL version has every named binary.
 # Debian keeps them in /usr/lib/postgresql/<version>/bin, and the wrappers in /usr/bin
 # exist as soon as postgresql-client-common is installed, so the wrappers prove nothing.
 postgres_binaries_present() {

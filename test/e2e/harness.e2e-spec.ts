@@ -145,7 +145,10 @@ describe('registry test harness', () => {
     const { manifest } = await readLayoutImage(app);
 
     const referenced = (appEvent.target.references ?? []).map((reference) => reference.digest);
-    expect(referenced).toEqual([manifest.config.digest, ...manifest.layers.map((layer) => layer.digest)]);
+    expect(referenced).toEqual([
+      manifest.config.digest,
+      ...manifest.layers.map((layer) => layer.digest),
+    ]);
   });
 
   it('sends the bearer token and event content type', async () => {

@@ -48,12 +48,15 @@ export async function createTestApiKey(
   }
 }
 
-/** Fetches JSON; the body is untyped because tests assert on its shape field by field. */
+/** A parsed JSON body; untyped because tests assert on its shape field by field. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
+type JsonBody = any;
+
+/** Fetches JSON with an optional API key. */
 export async function getJson(
   url: string,
   apiKey?: string,
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: JsonBody }> {
   const response = await fetch(url, {
     headers: apiKey ? { Authorization: `Bearer ${apiKey}` } : {},
   });

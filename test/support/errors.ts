@@ -51,7 +51,7 @@ export class WaitTimeoutError extends HarnessError {
   }
 }
 
-/** The registry process exited or did not answer `GET /v2/` in time. */
+/** The registry process exited or did not respond to `GET /v2/` in time. */
 export class RegistryStartError extends HarnessError {
   constructor(message: string, logs: string, cause?: unknown) {
     const output = logs.trim() === '' ? '(none)' : logs.trim();

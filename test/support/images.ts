@@ -80,7 +80,9 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
   validateTag(options.name, 'image name');
   const layoutDir = join(options.workDir, options.name);
   if (await pathExists(layoutDir)) {
-    throw new InvalidImageError(`Cannot build image "${options.name}": ${layoutDir} already exists.`);
+    throw new InvalidImageError(
+      `Cannot build image "${options.name}": ${layoutDir} already exists.`,
+    );
   }
   const files = Object.entries(options.files).map(
     ([path, content]) => [rootfsPath(path), content] as const,
@@ -226,11 +228,18 @@ export async function pushIndex(
   const entries: OciDescriptor[] = [];
   for (const image of images) {
     const { descriptor, manifest, config } = await readLayoutImage(image);
-    const digests = [descriptor.digest, manifest.config.digest, ...manifest.layers.map((layer) => layer.digest)];
+    const digests = [
+      descriptor.digest,
+      manifest.config.digest,
+      ...manifest.layers.map((layer) => layer.digest),
+    ];
     for (const digest of digests) {
       await copyFile(blobPath(image.layoutDir, digest), blobPath(layoutDir, digest));
     }
-    const platform: OciDescriptor['platform'] = { architecture: config.architecture, os: config.os };
+    const platform: OciDescriptor['platform'] = {
+      architecture: config.architecture,
+      os: config.os,
+    };
     if (config.variant !== undefined) {
       platform.variant = config.variant;
     }
@@ -260,14 +269,16 @@ export async function pushIndex(
   };
   await writeFile(join(layoutDir, 'index.json'), JSON.stringify(layoutIndex));
 
-  return skopeoCopy(
-    ociReference(layoutDir, tag),
-    `docker://${registryHost}/${repository}:${tag}`,
-    ['--all'],
-  );
+  return skopeoCopy(ociReference(layoutDir, tag), `docker://${registryHost}/${repository}:${tag}`, [
+    '--all',
+  ]);
 }
 
-async function skopeoCopy(source: string, destination: string, extraArgs: string[]): Promise<string> {
+async function skopeoCopy(
+  source: string,
+  destination: string,
+  extraArgs: string[],
+): Promise<string> {
   const tempDir = await mkdtemp(join(tmpdir(), 'skopeo-digest-'));
   const digestFile = join(tempDir, 'digest');
   try {
@@ -318,23 +329,27 @@ function rootfsPath(path: string): string {
   const normalized = posix.normalize(path.replace(/^\/+/, ''));
   const leavesRoot = normalized === '..' || normalized.startsWith('../');
   if (normalized === '.' || normalized === '' || leavesRoot || normalized.endsWith('/')) {
-    throw new InvalidImageError(`Invalid file path "${path}": expected a file path inside the image.`);
+    throw new InvalidImageError(
+      `Invalid file path "${path}": expected a file path inside the image.`,
+    );
   }
   return normalized;
 }
 
-function validateTag(value: string, what: string): void {
+function validateTag(value: string, fieldName: string): void {
   if (!TAG_PATTERN.test(value)) {
     throw new InvalidImageError(
-      `Invalid ${what} "${value}": expected 1-128 characters of [A-Za-z0-9_.-], not starting with "." or "-".`,
+      `Invalid ${fieldName} "${value}": expected 1-128 characters of [A-Za-z0-9_.-], not starting with "." or "-".`,
     );
   }
 }
 
-function validateKey(key: string, what: string): void {
+function validateKey(key: string, fieldName: string): void {
   // umoci splits "key=value" at the first "=".
   if (key === '' || key.includes('=')) {
-    throw new InvalidImageError(`Invalid ${what} key "${key}": it must be non-empty and contain no "=".`);
+    throw new InvalidImageError(
+      `Invalid ${fieldName} key "${key}": it must be non-empty and contain no "=".`,
+    );
   }
 }
 

@@ -59,7 +59,15 @@ export function runCommand(
     child.on('close', (exitCode, signal) => {
       clearTimeout(timer);
       if (timedOut) {
-        reject(new CommandFailedError(commandLine, exitCode, signal, stderr, `timed out after ${timeoutMs} ms`));
+        reject(
+          new CommandFailedError(
+            commandLine,
+            exitCode,
+            signal,
+            stderr,
+            `timed out after ${timeoutMs} ms`,
+          ),
+        );
       } else if (exitCode !== 0) {
         const reason = signal === null ? `exit status ${exitCode}` : `killed by ${signal}`;
         reject(new CommandFailedError(commandLine, exitCode, signal, stderr, reason));
@@ -203,7 +211,7 @@ export function freePort(): Promise<number> {
 }
 
 export interface WaitForOptions {
-  /** What is awaited, for the timeout message, e.g. "the registry to answer GET /v2/". */
+  /** What is awaited, for the timeout message, e.g. "the registry to respond to GET /v2/". */
   description: string;
   /** Default 10000. */
   timeoutMs?: number;

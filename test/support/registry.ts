@@ -24,7 +24,7 @@ export interface StartRegistryOptions {
   notifyUrl?: string;
   /** Sent as `Authorization: Bearer <token>` with each notification. */
   token?: string;
-  /** Maximum time in ms for the registry to answer GET /v2/. Default 20000. */
+  /** Maximum time in ms until the registry responds to GET /v2/ with 200. Default 20000. */
   startTimeoutMs?: number;
 }
 
@@ -37,7 +37,7 @@ const START_ATTEMPTS = 3;
  *
  * With `notifyUrl`, one notification endpoint posts every event there. Distribution 2.8
  * retries a delivery that gets a non-2xx response until it succeeds, and later events wait
- * behind it, so the webhook should answer 2xx quickly.
+ * behind it, so the webhook should respond with 2xx quickly.
  */
 export async function startRegistry(options: StartRegistryOptions = {}): Promise<RunningRegistry> {
   const dataDir = await mkdtemp(join(tmpdir(), 'registry-'));
@@ -47,12 +47,20 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       const host = `127.0.0.1:${port}`;
-      await writeFile(configPath, stringify(registryConfig(host, join(dataDir, 'storage'), options)), {
-        mode: 0o600,
-      });
+      await writeFile(
+        configPath,
+        stringify(registryConfig(host, join(dataDir, 'storage'), options)),
+        {
+          mode: 0o600,
+        },
+      );
 
       const registry = spawnProcess('docker-registry', ['serve', configPath]);
-      const started = await waitUntilServing(registry, `http://${host}`, options.startTimeoutMs ?? 20_000);
+      const started = await waitUntilServing(
+        registry,
+        `http://${host}`,
+        options.startTimeoutMs ?? 20_000,
+      );
       if (started === 'serving') {
         return runningRegistry(registry, host, dataDir);
       }
@@ -124,7 +132,7 @@ async function waitUntilServing(
       const response = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(2000) });
       return response.status === 200 ? ('serving' as const) : false;
     },
-    { description: `docker-registry to answer GET ${url}/v2/ with 200`, timeoutMs },
+    { description: `docker-registry to respond to GET ${url}/v2/ with 200`, timeoutMs },
   );
 
   let result: 'serving' | 'exited';
@@ -132,7 +140,11 @@ async function waitUntilServing(
     result = await Promise.race([serving, registry.exited.then(() => 'exited' as const)]);
   } catch (error) {
     await registry.stop();
-    throw new RegistryStartError(`docker-registry did not start on ${url}.`, registry.output(), error);
+    throw new RegistryStartError(
+      `docker-registry did not start on ${url}.`,
+      registry.output(),
+      error,
+    );
   }
   if (result === 'serving') {
     return result;

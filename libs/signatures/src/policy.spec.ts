@@ -110,6 +110,24 @@ describe('validateTrustPolicy', () => {
         scopes: {},
       },
     ],
+    [
+      'invalid subject pattern',
+      {
+        default: [
+          {
+            type: 'signedBy',
+            anchors: [
+              {
+                kind: 'sigstore',
+                trustedRootJson: '{}',
+                identities: [{ issuer: 'i', subjectPattern: '(' }],
+              },
+            ],
+          },
+        ],
+        scopes: {},
+      },
+    ],
   ] as [string, TrustPolicy][])('rejects %s', (_name, policy) => {
     expect(() => validateTrustPolicy(policy)).toThrow(PolicyError);
   });

@@ -103,6 +103,16 @@ function validateRequirements(requirements: PolicyRequirement[], where: string):
               `${where}: a sigstore identity needs exactly one of subject or subjectPattern`,
             );
           }
+          if (identity.subjectPattern !== undefined) {
+            try {
+              new RegExp(identity.subjectPattern, 'u');
+            } catch (error) {
+              throw new PolicyError(
+                `${where}: subjectPattern ${JSON.stringify(identity.subjectPattern)} is not a valid regular expression`,
+                { cause: error },
+              );
+            }
+          }
         }
       }
     }

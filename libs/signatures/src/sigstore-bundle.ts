@@ -354,6 +354,7 @@ export function trustedRootOf(anchor: SigstoreAnchor): TrustedRoot {
     return {
       baseUrl: 'rekor',
       hashAlgorithm: 'SHA2_256',
+      // keyDetails only decides between PKCS#1 and SPKI parsing; every key here is SPKI.
       publicKey: { rawBytes: der.toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256' },
       logId: { keyId: createHash('sha256').update(der).digest('base64') },
     };

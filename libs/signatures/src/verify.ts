@@ -22,7 +22,10 @@ import type {
 export interface VerifyImageInput extends VerificationTarget {
   candidates: readonly SignatureCandidate[];
   policy: TrustPolicy;
-  /** Time for certificate, key and signature validity; defaults to the current time. */
+  /**
+   * Time at which GPG keys, Notary certificates and signature expiry are checked. Defaults to
+   * the current time. Sigstore bundles use their log or timestamp time instead.
+   */
   now?: Date;
   limits?: Partial<VerificationLimits>;
 }
@@ -140,7 +143,8 @@ async function checkCandidate(
     );
   } catch (error) {
     const code = error instanceof SignatureError ? error.code : 'blob-unreadable';
-    // A blob that does not match its own descriptor was altered; one that is too large is only bounded.
+    // A blob that does not match its own descriptor was altered. A blob that is too large is only
+    // bounded, which says nothing about tampering.
     const result =
       code === 'blob-digest-mismatch' || code === 'blob-size-mismatch' ? 'invalid' : 'error';
     return [

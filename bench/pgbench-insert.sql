@@ -1,0 +1,1 @@
+INSERT INTO bench_rows (event_id, payload) VALUES (md5(random()::text), 'x');
