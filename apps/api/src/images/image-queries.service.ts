@@ -371,12 +371,18 @@ export class ImageQueriesService {
   }
 }
 
-/** Tags that point at a digest directly or at an index that lists it. */
+/**
+ * Tags that point at a digest directly or at an index that lists it. Two indexed lookups joined
+ * by UNION, because an OR across them makes PostgreSQL scan the whole tags table.
+ */
 function TAGS_OF(column: string): string {
   return `coalesce((SELECT json_agg(json_build_object('registry', t.registry, 'repository', t.repository,
             'tag', t.name) ORDER BY t.registry, t.repository, t.name)
-       FROM tags t WHERE t.digest = ${column}
-          OR t.digest IN (SELECT ic.index_digest FROM index_children ic WHERE ic.child_digest = ${column})), '[]')`;
+       FROM (SELECT registry, repository, name FROM tags WHERE digest = ${column}
+             UNION
+             SELECT tg.registry, tg.repository, tg.name
+               FROM index_children ic JOIN tags tg ON tg.digest = ic.index_digest
+              WHERE ic.child_digest = ${column}) t), '[]')`;
 }
 
 function formatPlatform(
