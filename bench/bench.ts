@@ -76,7 +76,7 @@ async function main(): Promise<void> {
         headers: { 'Content-Type': V1_EVENTS, Authorization: `Bearer ${token}` },
         body: envelope(event),
       });
-      if (response.status !== 202) throw new Error(`webhook answered ${response.status}`);
+      if (response.status !== 202) throw new Error(`webhook returned HTTP ${response.status}`);
       await response.arrayBuffer();
     });
     console.log(
@@ -116,7 +116,8 @@ async function main(): Promise<void> {
       const response = await fetch(`${api.url}/v1/freshness?image=${image}`, {
         headers: { Authorization: `Bearer ${key}` },
       });
-      if (response.status !== 200) throw new Error(`freshness answered ${response.status}`);
+      if (response.status !== 200)
+        throw new Error(`freshness query returned HTTP ${response.status}`);
       await response.arrayBuffer();
     });
     console.log(

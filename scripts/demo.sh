@@ -19,7 +19,7 @@ cleanup() {
 trap cleanup EXIT
 
 curl -fsS "$API/healthz" >/dev/null || {
-  echo "The API does not answer at $API; start it with 'make run' in another terminal." >&2
+  echo "The API at $API did not respond. Start it with 'make run' in another terminal." >&2
   exit 1
 }
 

@@ -93,7 +93,8 @@ describe('registry push to stale verdict', () => {
   function cli(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
       execFile('node', [CLI, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
-        const exitCode = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        let exitCode = 0;
+        if (error) exitCode = typeof error.code === 'number' ? error.code : -1;
         resolve({ exitCode, stdout, stderr });
       });
     });
@@ -123,7 +124,7 @@ describe('registry push to stale verdict', () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  it('follows base -> runtime -> app through a base tag move and a rebuild', async () => {
+  it('marks descendants stale after a base move', async () => {
     const base = await buildImage({
       workDir,
       name: 'base-v1',

@@ -108,7 +108,7 @@ describe('tag-move fan-out', () => {
     return row.n;
   }
 
-  it('links a chain of thousands and marks it stale after the base tag moves', async () => {
+  it('marks a 2000-image chain stale', async () => {
     await freshnessQueue.add(JobName.RecomputeFreshness, {
       digests: [baseDigest, ...chain],
       cause: 'test',

@@ -24,7 +24,7 @@ interface OpenApiDocument {
   paths: Record<string, Record<string, unknown>>;
 }
 
-/** Every operation that openapi.yaml documents, as "METHOD /path" with sample path values. */
+/** Lists every operation that openapi.yaml documents, as "METHOD /path". */
 function documentedOperations(): string[] {
   const document = parse(
     readFileSync(join(__dirname, '../../openapi.yaml'), 'utf8'),
@@ -63,7 +63,7 @@ describe('openapi.yaml', () => {
       const body = response.headers.get('content-type')?.includes('json')
         ? await response.json()
         : {};
-      // An unknown route answers 404 with the code not-found and "No route" in its detail.
+      // An unknown route returns 404 with the code not-found and "No route" in its detail.
       const missing =
         response.status === 404 &&
         String((body as { detail?: string }).detail).startsWith('No route');

@@ -27,9 +27,11 @@ export async function createApiApp(
     pinoHttp({
       logger,
       genReqId: (request, response) => {
-        const given = request.headers['x-request-id'];
+        const incoming = request.headers['x-request-id'];
         const id =
-          typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : crypto.randomUUID();
+          typeof incoming === 'string' && /^[\w.-]{1,100}$/.test(incoming)
+            ? incoming
+            : crypto.randomUUID();
         response.setHeader('X-Request-Id', id);
         return id;
       },

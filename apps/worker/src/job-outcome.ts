@@ -3,7 +3,7 @@ import { UnrecoverableError } from 'bullmq';
 import { OciError } from '@app/oci';
 import { RegistryError } from '@app/registry-client';
 
-/** A failure that a retry cannot fix: bad content, a missing manifest, refused credentials. */
+/** Tells whether a retry cannot fix the failure: bad content, a missing manifest, rejected credentials. */
 export function isPermanentFailure(error: unknown): boolean {
   if (error instanceof UnrecoverableError) return true;
   if (error instanceof OciError) return true;

@@ -6,8 +6,8 @@ export type ApiKeyRoleName = (typeof API_KEY_ROLES)[number];
 /** Roles in order of privilege: each includes the reads of the one before it. */
 const ROLE_RANK: Record<ApiKeyRoleName, number> = { ci: 0, security: 1, admin: 2 };
 
-export function roleAllows(held: ApiKeyRoleName, required: ApiKeyRoleName): boolean {
-  return ROLE_RANK[held] >= ROLE_RANK[required];
+export function roleAllows(role: ApiKeyRoleName, required: ApiKeyRoleName): boolean {
+  return ROLE_RANK[role] >= ROLE_RANK[required];
 }
 
 export interface GeneratedApiKey {
@@ -35,8 +35,8 @@ export function parseApiKeyPrefix(key: string): string | undefined {
 }
 
 /** Compares two secrets in constant time by hashing both to the same length first. */
-export function secretsEqual(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given, 'utf8').digest();
+export function secretsEqual(presented: string, expected: string): boolean {
+  const a = createHash('sha256').update(presented, 'utf8').digest();
   const b = createHash('sha256').update(expected, 'utf8').digest();
   return timingSafeEqual(a, b);
 }

@@ -6,6 +6,6 @@ export function findRegistryByName(config: AppConfig, name: string): RegistryCon
 
 /** Finds the registry whose configured host names include the host of an image reference. */
 export function findRegistryByHost(config: AppConfig, host: string): RegistryConfig | undefined {
-  const wanted = host.toLowerCase();
-  return config.registries.find((registry) => registry.hosts.includes(wanted));
+  const normalized = host.toLowerCase();
+  return config.registries.find((registry) => registry.hosts.includes(normalized));
 }

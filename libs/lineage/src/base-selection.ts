@@ -74,5 +74,5 @@ function compareCandidates(a: BaseCandidate, b: BaseCandidate, declaredDigest?: 
     if (b.digest === declaredDigest) return 1;
   }
   if (a.tagged !== b.tagged) return a.tagged ? -1 : 1;
-  return a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0;
+  return a.digest.localeCompare(b.digest, 'en');
 }

@@ -18,7 +18,7 @@ export const ReasonCode = {
 
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
 
-/** `effect` says whether the reason decided the status or is advisory only. */
+/** A reason for a verdict; `effect` tells whether it decided the status or is advisory only. */
 export interface FreshnessReason {
   code: ReasonCode;
   effect: 'stale' | 'unknown' | 'advisory' | 'info';

@@ -1,6 +1,6 @@
 import { FreshnessReason, FreshnessStatus, FreshnessVerdict, ReasonCode } from './freshness.types';
 
-/** Where a tracked base tag points now, resolved to the platform the child was built on. */
+/** Current target of a tracked base tag, resolved to the platform the child was built on. */
 export interface TrackedTagState {
   /** `registry/repository:tag` */
   tag: string;
@@ -25,7 +25,7 @@ export interface VerdictInput {
   trackedTags: TrackedTagState[];
 }
 
-/** Longest ancestor path kept in an ancestor-stale reason. */
+/** Maximum number of digests kept in the path of an ancestor-stale reason. */
 export const MAX_REASON_PATH = 64;
 
 /** Computes an image's freshness from its direct base, that base's verdict and the tags it tracks. */
@@ -53,7 +53,7 @@ export function computeVerdict(input: VerdictInput): FreshnessVerdict {
   return { status: statusOf(reasons), reasons };
 }
 
-/** An index takes the worst verdict of its platform manifests. */
+/** Combines platform verdicts into an index verdict: the worst of them wins. */
 export function combinePlatformVerdicts(
   platforms: Array<{ digest: string; platform: string; verdict: FreshnessVerdict | undefined }>,
 ): FreshnessVerdict {

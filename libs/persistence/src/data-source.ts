@@ -5,7 +5,7 @@ import { ENTITIES } from './entities';
 
 export interface DatabaseSettings {
   url: string;
-  /** Schema that holds every table; tests give each file its own. */
+  /** Schema that contains every table. Each test file uses its own. */
   schema: string;
   poolSize?: number;
 }

@@ -31,7 +31,7 @@ export interface ProcessDeliveryJobData {
 
 export interface RecomputeFreshnessJobData {
   digests: string[];
-  /** Why the recomputation runs, for logs. */
+  /** Cause of the recomputation, for logs. */
   cause: string;
   /** Re-run base detection first, e.g. because a possible base was just ingested. */
   relink?: boolean;

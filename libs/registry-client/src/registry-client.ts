@@ -21,7 +21,7 @@ import {
   referrersTagFor,
 } from './names';
 import { RegistryClientOptions, ResolvedOptions, resolveOptions } from './options';
-import { parseJsonBody, urlForError } from './responses';
+import { invalidResponseError, parseJsonBody, urlForError } from './responses';
 import { RegistryRequest, RegistryRequestSender } from './request-sender';
 import { ExchangeResponse } from './transport';
 import { FetchedManifest, ManifestHead } from './types';
@@ -139,7 +139,8 @@ export class RegistryClient {
     }
 
     if (!isDigest(headerDigest) || !/^\d+$/.test(contentLength)) {
-      throw this.invalidResponse(
+      throw invalidResponseError(
+        this.name,
         subject,
         response,
         'the Docker-Content-Digest or Content-Length header is malformed',
@@ -364,7 +365,7 @@ export class RegistryClient {
   private responseMediaType(response: ExchangeResponse, subject: string): string {
     const mediaType = mediaTypeFromContentType(response.headers.get('content-type') ?? undefined);
     if (mediaType === undefined) {
-      throw this.invalidResponse(subject, response, 'the response has no Content-Type');
+      throw invalidResponseError(this.name, subject, response, 'the response has no Content-Type');
     }
     return mediaType;
   }
@@ -432,19 +433,6 @@ export class RegistryClient {
     return new RegistryError(
       'too-large',
       `Registry "${this.name}": ${subject} lists more than ${this.#options.maxReferrers} descriptors (maxReferrers).`,
-    );
-  }
-
-  private invalidResponse(
-    subject: string,
-    response: ExchangeResponse,
-    reason: string,
-    cause?: unknown,
-  ): RegistryError {
-    return new RegistryError(
-      'invalid-response',
-      `Registry "${this.name}": ${subject} is invalid: ${reason}.`,
-      { status: response.status, url: urlForError(response.url), cause },
     );
   }
 }

@@ -2,7 +2,7 @@ import { RegistryAuthenticator, MAX_TOKEN_RESPONSE_BYTES, TokenRequest } from '.
 import { RegistryError } from './errors';
 import { findNextLink } from './link-header';
 import { ResolvedOptions } from './options';
-import { isRetryableStatus, statusError, urlForError } from './responses';
+import { invalidResponseError, isRetryableStatus, statusError, urlForError } from './responses';
 import { computeBackoffMs, parseRetryAfterMs, sleep } from './retry-policy';
 import { ExchangeResponse, HttpTransport } from './transport';
 
@@ -91,7 +91,8 @@ export class RegistryRequestSender {
     try {
       next = new URL(target, response.url);
     } catch (error) {
-      throw this.invalidResponse(
+      throw invalidResponseError(
+        this.#options.name,
         request.subject,
         response,
         'the Link header has an invalid URL',
@@ -106,21 +107,24 @@ export class RegistryRequestSender {
       );
     }
     if (next.username !== '' || next.password !== '') {
-      throw this.invalidResponse(
+      throw invalidResponseError(
+        this.#options.name,
         request.subject,
         response,
         'the Link header has a URL with user info',
       );
     }
     if (next.pathname !== request.url.pathname) {
-      throw this.invalidResponse(
+      throw invalidResponseError(
+        this.#options.name,
         request.subject,
         response,
         `the Link header points to another path ${JSON.stringify(next.pathname.slice(0, 200))}`,
       );
     }
     if (visited.has(next.href)) {
-      throw this.invalidResponse(
+      throw invalidResponseError(
+        this.#options.name,
         request.subject,
         response,
         'the Link header points to a page already read',
@@ -246,19 +250,6 @@ export class RegistryRequestSender {
 
   private backoffMs(attempt: number): number {
     return computeBackoffMs(attempt, this.#options.retryBaseMs, this.#options.maxRetryDelayMs);
-  }
-
-  private invalidResponse(
-    subject: string,
-    response: ExchangeResponse,
-    reason: string,
-    cause?: unknown,
-  ): RegistryError {
-    return new RegistryError(
-      'invalid-response',
-      `Registry "${this.#options.name}": ${subject} is invalid: ${reason}.`,
-      { status: response.status, url: urlForError(response.url), cause },
-    );
   }
 }
 

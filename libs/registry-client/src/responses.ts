@@ -35,6 +35,21 @@ export function urlForError(url: URL): string {
   return `${url.origin}${url.pathname}`;
 }
 
+/** Builds the `invalid-response` error for a response whose body or headers are unusable. */
+export function invalidResponseError(
+  registryName: string,
+  subject: string,
+  response: ExchangeResponse,
+  reason: string,
+  cause?: unknown,
+): RegistryError {
+  return new RegistryError(
+    'invalid-response',
+    `Registry "${registryName}": ${subject} is invalid: ${reason}.`,
+    { status: response.status, url: urlForError(response.url), cause },
+  );
+}
+
 /**
  * Builds the error for a response whose status is not the expected one: 401 `unauthorized`,
  * 403 `forbidden`, 404 `not-found`, 429 `rate-limited`, 5xx `unavailable` and anything else

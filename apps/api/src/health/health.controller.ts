@@ -61,7 +61,7 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: PostgreSQL and Redis both answer. */
+  /** Readiness: PostgreSQL and Redis both respond within 2 s. */
   @Get('readyz')
   @HealthCheck()
   ready() {

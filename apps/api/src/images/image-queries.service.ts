@@ -17,7 +17,7 @@ import {
   TagView,
 } from './image.views';
 
-/** Longest base chain followed; deeper chains are cut here rather than walked forever. */
+/** Maximum base chain depth followed, so that a cycle or a very deep chain ends the walk. */
 const MAX_CHAIN_DEPTH = 64;
 
 const PENDING_REASON: FreshnessReason = {
@@ -25,6 +25,18 @@ const PENDING_REASON: FreshnessReason = {
   effect: 'unknown',
   message: 'Freshness has not been computed yet; the image is still being processed.',
 };
+
+/** One image of a base chain or descendant walk, as the recursive queries return it. */
+interface ChainRow {
+  digest: string;
+  depth: number;
+  status: FreshnessStatus | null;
+  tags: TagView[];
+}
+
+function mapChainRow(row: ChainRow): BaseChainEntry {
+  return { digest: row.digest, depth: row.depth, status: row.status ?? 'unknown', tags: row.tags };
+}
 
 interface ImageRow {
   digest: string;
@@ -212,12 +224,7 @@ export class ImageQueriesService {
       throw new DomainError(DomainErrorCode.NotFound, `Image ${digest} has never been seen.`);
 
     const after = decodeCursor(cursor, 2);
-    const rows: Array<{
-      digest: string;
-      depth: number;
-      status: FreshnessStatus | null;
-      tags: TagView[];
-    }> = await this.dataSource.query(
+    const rows: ChainRow[] = await this.dataSource.query(
       `WITH RECURSIVE descendants(digest, depth, path) AS (
            SELECT child_digest, 1, ARRAY[base_digest, child_digest]
              FROM base_edges WHERE base_digest = $1 AND is_primary
@@ -239,24 +246,14 @@ export class ImageQueriesService {
       digest,
       ancestors: await this.baseChain(digest),
       descendants: {
-        items: page.map((row) => ({
-          digest: row.digest,
-          depth: row.depth,
-          status: row.status ?? 'unknown',
-          tags: row.tags,
-        })),
+        items: page.map(mapChainRow),
         nextCursor: rows.length > limit && last ? encodeCursor([last.depth, last.digest]) : null,
       },
     };
   }
 
   private async baseChain(digest: string): Promise<BaseChainEntry[]> {
-    const rows: Array<{
-      digest: string;
-      depth: number;
-      status: FreshnessStatus | null;
-      tags: TagView[];
-    }> = await this.dataSource.query(
+    const rows: ChainRow[] = await this.dataSource.query(
       `WITH RECURSIVE chain(digest, depth, path) AS (
            SELECT base_digest, 1, ARRAY[child_digest, base_digest]
              FROM base_edges WHERE child_digest = $1 AND is_primary
@@ -270,12 +267,7 @@ export class ImageQueriesService {
           ORDER BY c.depth`,
       [digest],
     );
-    return rows.map((row) => ({
-      digest: row.digest,
-      depth: row.depth,
-      status: row.status ?? 'unknown',
-      tags: row.tags,
-    }));
+    return rows.map(mapChainRow);
   }
 
   private async resolveReference(

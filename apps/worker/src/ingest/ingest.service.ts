@@ -5,10 +5,10 @@ import { ROOT_LOGGER } from '@app/common';
 import {
   checkLayersMatchConfig,
   ImageManifest,
+  ManifestDocument,
   isAttestationEntry,
   isArtifactManifest,
   isIndexMediaType,
-  MAX_ENTRIES,
   OciError,
   parseImageConfig,
   parseManifest,
@@ -44,22 +44,12 @@ export class IngestService {
       return this.describeKnown(digest, known.kind);
     }
 
-    const client = this.registries.get(registry);
-    const fetched = await client.getManifest(repository, digest);
-    const document = parseManifest(fetched.bytes, fetched.mediaType);
-
+    const { document, size } = await this.fetchManifest(registry, repository, digest);
     if (document.kind === 'image') {
       if (isArtifactManifest(document)) {
         return { kind: 'artifact', digest, subject: document.subject?.digest ?? null };
       }
-      await this.storeImage(
-        registry,
-        repository,
-        digest,
-        document.mediaType,
-        fetched.bytes.length,
-        document,
-      );
+      await this.storeImage(registry, repository, digest, size, document);
       return { kind: 'image', digest, imageDigests: [digest] };
     }
 
@@ -78,7 +68,7 @@ export class IngestService {
     await this.store.insertIndex({
       digest,
       mediaType: document.mediaType,
-      size: fetched.bytes.length,
+      size,
       annotations: document.annotations,
       children: entries,
     });
@@ -96,35 +86,34 @@ export class IngestService {
       await this.store.markPresent(registry, repository, digest);
       return;
     }
-    const fetched = await this.registries.get(registry).getManifest(repository, digest);
-    const document = parseManifest(fetched.bytes, fetched.mediaType);
+    const { document, size } = await this.fetchManifest(registry, repository, digest);
     if (document.kind !== 'image') {
       throw new OciError('invalid-manifest', `Index entry ${digest} is not an image manifest.`);
     }
-    await this.storeImage(
-      registry,
-      repository,
-      digest,
-      document.mediaType,
-      fetched.bytes.length,
-      document,
-    );
+    await this.storeImage(registry, repository, digest, size, document);
   }
 
+  /** Fetches a manifest by digest (the client verifies the body's hash) and parses it strictly. */
+  private async fetchManifest(
+    registry: string,
+    repository: string,
+    digest: string,
+  ): Promise<{ document: ManifestDocument; size: number }> {
+    const fetched = await this.registries.get(registry).getManifest(repository, digest);
+    return {
+      document: parseManifest(fetched.bytes, fetched.mediaType),
+      size: fetched.bytes.length,
+    };
+  }
+
+  /** Stores an image manifest with its config; parseManifest has already bounded the layers. */
   private async storeImage(
     registry: string,
     repository: string,
     digest: string,
-    mediaType: string,
     size: number,
     manifest: ImageManifest,
   ): Promise<void> {
-    if (manifest.layers.length > MAX_ENTRIES) {
-      throw new OciError(
-        'too-many-entries',
-        `Image ${digest} has ${manifest.layers.length} layers; at most ${MAX_ENTRIES} are accepted.`,
-      );
-    }
     if (manifest.config.size > MAX_CONFIG_BYTES) {
       throw new OciError(
         'invalid-config',
@@ -138,7 +127,7 @@ export class IngestService {
 
     await this.store.insertImage({
       digest,
-      mediaType,
+      mediaType: manifest.mediaType,
       size,
       manifest,
       configDigest: manifest.config.digest,

@@ -23,7 +23,7 @@ export type { RecomputeFreshnessJobData, TagMovedJobData };
 
 /**
  * Fans a tag move out through every descendant in batches. Each job recomputes at most
- * FRESHNESS_BATCH_SIZE images and enqueues the rest, so one huge tree never blocks a worker.
+ * FRESHNESS_BATCH_SIZE images and enqueues the rest, so that one huge tree does not hold a worker for long.
  */
 @Processor(QueueName.Freshness)
 export class FreshnessProcessor extends WorkerHost implements OnModuleInit {

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** Where a tag points now; tag_history keeps every move. */
+/** Current target of a tag; tag_history keeps every move. */
 @Entity('tags')
 export class TagEntity {
   @PrimaryColumn('text')

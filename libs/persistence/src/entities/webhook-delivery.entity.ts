@@ -57,7 +57,7 @@ export class WebhookDeliveryEntity {
   @Column('text', { name: 'error_message', nullable: true })
   errorMessage!: string | null;
 
-  /** What processing did, or why it was skipped. */
+  /** Outcome of processing, or the reason it was skipped. */
   @Column('text', { nullable: true })
   detail!: string | null;
 
