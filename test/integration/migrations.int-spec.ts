@@ -44,21 +44,26 @@ describe('migrations', () => {
       'base_edges',
       'findings',
       'freshness',
+      'image_signatures',
       'images',
       'index_children',
       'repository_images',
       'schema_migrations',
+      'signature_verdicts',
       'tag_history',
       'tags',
       'tracked_base_tags',
+      'trust_policies',
       'webhook_deliveries',
     ]);
 
     await dataSource.undoLastMigration({ transaction: 'each' });
+    expect(await tablesIn(dataSource)).toHaveLength(12);
+    await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await tablesIn(dataSource)).toEqual(['schema_migrations']);
 
     await dataSource.runMigrations({ transaction: 'each' });
-    expect(await tablesIn(dataSource)).toHaveLength(12);
+    expect(await tablesIn(dataSource)).toHaveLength(15);
   });
 
   it('keeps the tag history append-only', async () => {

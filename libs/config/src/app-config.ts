@@ -19,6 +19,8 @@ export interface RegistryConfig {
   webhookTokens: string[];
   tokenRealmOrigins: string[];
   reconcile: boolean;
+  /** GPG simple-signing lookaside base URL, when the registry has one. */
+  lookaside?: string;
 }
 
 export interface AppConfig {
@@ -27,6 +29,10 @@ export interface AppConfig {
   port: number;
   workerMetricsPort: number;
   workerConcurrency: number;
+  /** Attempts per queue job before it is recorded as failed. */
+  jobAttempts: number;
+  /** First retry delay in milliseconds; each retry doubles it. */
+  jobBackoffMs: number;
   databaseUrl: string;
   databaseSchema: string;
   redisUrl: string;
@@ -81,6 +87,7 @@ export function loadConfig(env: Environment = process.env): AppConfig {
       webhookTokens: tokens,
       tokenRealmOrigins: entry.tokenRealmOrigins,
       reconcile: entry.reconcile,
+      lookaside: entry.lookaside?.replace(/\/+$/, ''),
     };
   });
   assertUnique(registries, file.registries.length);
@@ -90,6 +97,8 @@ export function loadConfig(env: Environment = process.env): AppConfig {
     port: vars.PORT,
     workerMetricsPort: vars.WORKER_METRICS_PORT,
     workerConcurrency: vars.WORKER_CONCURRENCY,
+    jobAttempts: vars.JOB_ATTEMPTS,
+    jobBackoffMs: vars.JOB_BACKOFF_MS,
     databaseUrl: vars.DATABASE_URL,
     databaseSchema: vars.DATABASE_SCHEMA,
     redisUrl: vars.REDIS_URL,

@@ -31,6 +31,12 @@ const registry = z
     webhookToken: secretSource,
     tokenRealmOrigins: z.array(z.string().url()).default([]),
     reconcile: z.boolean().default(true),
+    /** Base URL of a GPG simple-signing lookaside store (http, https or file). */
+    lookaside: z
+      .string()
+      .url()
+      .refine((value) => /^(https?|file):\/\//.test(value), 'must be an http, https or file URL')
+      .optional(),
   })
   .strict();
 
@@ -53,6 +59,8 @@ export const environmentSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  JOB_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6),
+  JOB_BACKOFF_MS: z.coerce.number().int().min(1).max(600000).default(2000),
   PROVENANCE_CONFIG: z.string().min(1),
   DATABASE_SCHEMA: z
     .string()

@@ -3,7 +3,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 
 import { AppConfig } from '@app/config';
 
-import { DEFAULT_JOB_OPTIONS, QueueName } from './queues';
+import { defaultJobOptions, QueueName } from './queues';
 
 /** Registers the Redis connection and every queue for producers and consumers alike. */
 @Module({})
@@ -12,12 +12,13 @@ export class QueueModule {
     const bull = BullModule.forRoot({
       connection: { url: config.redisUrl, maxRetriesPerRequest: null },
       prefix: config.queuePrefix,
-      defaultJobOptions: DEFAULT_JOB_OPTIONS,
+      defaultJobOptions: defaultJobOptions(config.jobAttempts, config.jobBackoffMs),
     });
     const queues = BullModule.registerQueue(
       { name: QueueName.Ingest },
       { name: QueueName.Freshness },
       { name: QueueName.Maintenance },
+      { name: QueueName.Signatures },
     );
     return { module: QueueModule, imports: [bull, queues], exports: [bull, queues] };
   }

@@ -8,6 +8,7 @@ export const QueueName = {
   Ingest: 'ingest',
   Freshness: 'freshness',
   Maintenance: 'maintenance',
+  Signatures: 'signatures',
 } as const;
 
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
@@ -23,6 +24,10 @@ export const JobName = {
   Reconcile: 'reconcile',
   /** Re-enqueue outbox rows that never finished. */
   SweepOutbox: 'sweep-outbox',
+  /** Discover and verify the signatures of one image or index. */
+  VerifyImage: 'verify-image',
+  /** A trust policy version was saved: re-verify the images it affects, in batches. */
+  ReverifyPolicy: 'reverify-policy',
 } as const;
 
 export interface ProcessDeliveryJobData {
@@ -52,13 +57,30 @@ export interface ReconcileJobData {
 
 export type SweepOutboxJobData = Record<string, never>;
 
-/** Retries with exponential backoff; permanent failures throw BullMQ's UnrecoverableError. */
-export const DEFAULT_JOB_OPTIONS: JobsOptions = {
-  attempts: 6,
-  backoff: { type: 'exponential', delay: 2000 },
-  removeOnComplete: { age: 3600, count: 10000 },
-  removeOnFail: { age: 7 * 24 * 3600 },
-};
+export interface VerifyImageJobData {
+  digest: string;
+  /** Why verification runs: ingest, signature-pushed, policy-changed, requested. */
+  cause: string;
+}
+
+export interface ReverifyPolicyJobData {
+  policyVersion: number;
+  /** Keyset cursor: continue after this digest. */
+  afterDigest?: string;
+}
+
+/**
+ * Retries with exponential backoff; permanent failures throw BullMQ's UnrecoverableError.
+ * Attempts and the first delay come from the configuration (JOB_ATTEMPTS, JOB_BACKOFF_MS).
+ */
+export function defaultJobOptions(attempts: number, backoffMs: number): JobsOptions {
+  return {
+    attempts,
+    backoff: { type: 'exponential', delay: backoffMs },
+    removeOnComplete: { age: 3600, count: 10000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
+}
 
 /** Maximum images one freshness job recomputes before it hands the rest to a new job. */
 export const FRESHNESS_BATCH_SIZE = 500;
