@@ -19,6 +19,7 @@ import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { ImageQueriesService } from './images/image-queries.service';
 import { ImagesController } from './images/images.controller';
 import { WebhooksController } from './webhooks/webhooks.controller';
+import { OutboxBatcher } from './webhooks/outbox-batcher.service';
 import { WebhooksService } from './webhooks/webhooks.service';
 
 @Module({})
@@ -47,6 +48,7 @@ export class ApiModule implements NestModule {
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         ApiKeysService,
         WebhooksService,
+        OutboxBatcher,
         ImageQueriesService,
         DeliveriesService,
         QueueDepthCollector,

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 
+import cluster from 'node:cluster';
+
 import { createRootLogger } from '@app/common';
 import { ConfigError, loadConfig } from '@app/config';
 
@@ -8,9 +10,36 @@ import { createApiApp } from './bootstrap';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createRootLogger(config.logLevel, 'provenance-api');
+
+  if (cluster.isPrimary && config.apiProcesses > 1) {
+    superviseProcesses(config.apiProcesses, logger);
+    return;
+  }
   const app = await createApiApp(config, logger);
   await app.listen(config.port, config.host);
-  logger.info({ port: config.port }, 'api started');
+  logger.info({ port: config.port, pid: process.pid }, 'api started');
+}
+
+/**
+ * Forks API processes that share the listening port (node:cluster), replaces one that dies, and
+ * passes SIGTERM and SIGINT on so that each closes gracefully.
+ */
+function superviseProcesses(count: number, logger: ReturnType<typeof createRootLogger>): void {
+  let stopping = false;
+  for (let index = 0; index < count; index += 1) cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    logger.error({ pid: worker.process.pid, code, signal }, 'api process exited, starting another');
+    cluster.fork();
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    stopping = true;
+    logger.info({ signal }, 'api stopping');
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  logger.info({ processes: count }, 'api supervisor started');
 }
 
 main().catch((error: unknown) => {

@@ -27,6 +27,8 @@ export interface AppConfig {
   /** Address the API listens on. */
   host: string;
   port: number;
+  /** API processes sharing the port through node:cluster; 1 runs the API in this process. */
+  apiProcesses: number;
   workerMetricsPort: number;
   workerConcurrency: number;
   /** Attempts per queue job before it is recorded as failed. */
@@ -95,6 +97,7 @@ export function loadConfig(env: Environment = process.env): AppConfig {
   return {
     host: vars.HOST,
     port: vars.PORT,
+    apiProcesses: vars.API_PROCESSES,
     workerMetricsPort: vars.WORKER_METRICS_PORT,
     workerConcurrency: vars.WORKER_CONCURRENCY,
     jobAttempts: vars.JOB_ATTEMPTS,

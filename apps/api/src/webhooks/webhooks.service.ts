@@ -1,9 +1,5 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { Queue } from 'bullmq';
 import { Logger } from 'pino';
-import { DataSource } from 'typeorm';
 
 import {
   DomainError,
@@ -13,7 +9,6 @@ import {
   ServiceMetrics,
 } from '@app/common';
 import { APP_CONFIG, AppConfig, findRegistryByName, RegistryConfig } from '@app/config';
-import { JobName, ProcessDeliveryJobData, QueueName } from '@app/queue';
 
 import {
   classifyEvent,
@@ -22,6 +17,7 @@ import {
   readEnvelope,
   WEBHOOK_MEDIA_TYPES,
 } from './distribution-events';
+import { OutboxBatcher } from './outbox-batcher.service';
 
 export interface WebhookReceipt {
   accepted: number;
@@ -44,8 +40,7 @@ export interface IncomingWebhook {
 export class WebhooksService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
-    @InjectQueue(QueueName.Ingest) private readonly ingestQueue: Queue<ProcessDeliveryJobData>,
+    private readonly outbox: OutboxBatcher,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
     private readonly metrics: ServiceMetrics,
   ) {}
@@ -90,7 +85,7 @@ export class WebhooksService {
       }
     }
 
-    const stored = await this.storeEvents(registry.name, relevant);
+    const stored = await this.outbox.store(registry.name, relevant);
     receipt.accepted = stored.length;
     receipt.duplicates = relevant.length - stored.length;
     receipt.deliveries = stored.map((row) => row.id);
@@ -101,10 +96,6 @@ export class WebhooksService {
       this.metrics.webhookEvents.inc({ registry: registry.name, action: event.action, outcome });
     }
 
-    await this.enqueue(
-      stored.map((row) => row.id),
-      webhook.requestId,
-    );
     return receipt;
   }
 
@@ -152,63 +143,6 @@ export class WebhooksService {
       if (error instanceof EnvelopeError)
         throw new DomainError(DomainErrorCode.BadRequest, error.message);
       throw error;
-    }
-  }
-
-  private async storeEvents(
-    registry: string,
-    events: ManifestEvent[],
-  ): Promise<Array<{ id: string; eventId: string }>> {
-    if (events.length === 0) return [];
-    const rows = events.map((event) => [
-      registry,
-      event.eventId,
-      event.action,
-      event.repository,
-      event.tag,
-      event.digest,
-      event.mediaType,
-      event.eventTime,
-      event.requestId,
-    ]);
-    const placeholders = rows
-      .map((_, index) => {
-        const offset = index * 9;
-        const columns = Array.from({ length: 9 }, (__, column) => `$${offset + column + 1}`);
-        return `(${columns.slice(0, 2).join(', ')}, 'webhook', ${columns.slice(2).join(', ')})`;
-      })
-      .join(', ');
-    const inserted: Array<{ id: string; event_id: string }> = await this.dataSource.query(
-      `INSERT INTO webhook_deliveries
-         (registry, event_id, source, action, repository, tag, digest, media_type, event_time, request_id)
-       VALUES ${placeholders}
-       ON CONFLICT (registry, event_id) DO NOTHING
-       RETURNING id, event_id`,
-      rows.flat(),
-    );
-    return inserted.map((row) => ({ id: row.id, eventId: row.event_id }));
-  }
-
-  private async enqueue(deliveryIds: string[], requestId: string): Promise<void> {
-    if (deliveryIds.length === 0) return;
-    try {
-      await this.ingestQueue.addBulk(
-        deliveryIds.map((deliveryId) => ({
-          name: JobName.ProcessDelivery,
-          data: { deliveryId },
-          opts: { jobId: deliveryId },
-        })),
-      );
-      await this.dataSource.query(
-        `UPDATE webhook_deliveries SET enqueued_at = now() WHERE id = ANY($1::uuid[])`,
-        [deliveryIds],
-      );
-    } catch (error) {
-      // The rows are stored; the outbox sweeper enqueues them once Redis is back.
-      this.logger.error(
-        { err: error, requestId, deliveryIds },
-        'enqueue failed, left for the sweeper',
-      );
     }
   }
 }
