@@ -292,6 +292,46 @@ describe('registry push to stale verdict', () => {
     ]);
   }, 300_000);
 
+  it('reports a newer base release as advisory', async () => {
+    const base = await buildImage({
+      workDir,
+      name: 'ubi-8.4',
+      files: { '/etc/redhat-release': '8.4\n' },
+      labels: { name: 'ubi8', version: '8.4', release: '205' },
+    });
+    const app = await buildImage({ workDir, name: 'on-ubi', base, files: { '/app': 'app\n' } });
+    await push('ubi84', 'rel/ubi', '8.4', base);
+    const appDigest = await push('onUbi', 'rel/app', '1', app);
+    const fresh = await waitForVerdict('rel/app:1', appDigest, 'fresh');
+    expect(fresh.reasons).toEqual([]);
+
+    const newer = await buildImage({
+      workDir,
+      name: 'ubi-8.5',
+      files: { '/etc/redhat-release': '8.5\n' },
+      labels: { name: 'ubi8', version: '8.5', release: '1' },
+    });
+    const newerDigest = await push('ubi85', 'rel/ubi', '8.5', newer);
+
+    const advised = await eventually(
+      async () => {
+        const body = (await freshness('rel/app:1')).body;
+        return body.reasons.length > 0 ? body : undefined;
+      },
+      'rel/app:1 to get the newer-base-release advisory',
+      60_000,
+    );
+    expect(advised.status).toBe('fresh');
+    expect(advised.reasons).toEqual([
+      expect.objectContaining({
+        code: 'newer-base-release',
+        effect: 'advisory',
+        tag: 'local/rel/ubi:8.5',
+        current: newerDigest,
+      }),
+    ]);
+  }, 120_000);
+
   it('maps verdicts to CLI exit codes', async () => {
     const orphanBase = await buildImage({ workDir, name: 'orphan-base', files: { '/a': 'a\n' } });
     const orphanMid = await buildImage({

@@ -6,6 +6,7 @@ export const ReasonCode = {
   AncestorStale: 'ancestor-stale',
   BaseMetadataChanged: 'base-metadata-changed',
   BaseTagDeleted: 'base-tag-deleted',
+  NewerBaseRelease: 'newer-base-release',
   AncestorUnknown: 'ancestor-unknown',
   NoBase: 'no-base',
   NoBaseFound: 'no-base-found',

@@ -45,6 +45,29 @@ describe('computeVerdict', () => {
     expect(verdict.reasons[0].effect).toBe('advisory');
   });
 
+  it('reports a newer base release as advisory', () => {
+    const verdict = computeVerdict({
+      layerCount: 3,
+      base,
+      trackedTags: [{ tag, currentDigest: 'sha256:base1', currentTopChainId: 'top1' }],
+      newerBaseRelease: {
+        tag: 'reg/base:8.5',
+        digest: 'sha256:base85',
+        version: '8.5-1',
+        builtOnVersion: '8.4-205',
+      },
+    });
+
+    expect(verdict.status).toBe('fresh');
+    expect(verdict.reasons).toEqual([
+      expect.objectContaining({
+        code: 'newer-base-release',
+        effect: 'advisory',
+        current: 'sha256:base85',
+      }),
+    ]);
+  });
+
   it('treats a deleted base tag as advisory', () => {
     const verdict = computeVerdict({
       layerCount: 3,

@@ -23,6 +23,8 @@ export interface VerdictInput {
     verdict?: FreshnessVerdict;
   };
   trackedTags: TrackedTagState[];
+  /** A newer Version/Release of the base in its repository, as `atomic verify` reported. */
+  newerBaseRelease?: { tag: string; digest: string; version: string; builtOnVersion: string };
 }
 
 /** Maximum number of digests kept in the path of an ancestor-stale reason. */
@@ -41,6 +43,17 @@ export function computeVerdict(input: VerdictInput): FreshnessVerdict {
     reasons.push(...judgeTrackedTag(tracked, base.digest, base.topChainId));
   }
   reasons.push(...inheritFromBase(base.digest, base.verdict));
+  if (input.newerBaseRelease) {
+    const newer = input.newerBaseRelease;
+    reasons.push({
+      code: ReasonCode.NewerBaseRelease,
+      effect: 'advisory',
+      message: `Base release ${newer.version} (${newer.tag}) is newer than ${newer.builtOnVersion}, which this image was built on.`,
+      tag: newer.tag,
+      builtOn: base.digest,
+      current: newer.digest,
+    });
+  }
 
   if (input.trackedTags.length === 0) {
     reasons.push({

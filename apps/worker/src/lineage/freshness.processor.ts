@@ -77,7 +77,7 @@ export class FreshnessProcessor extends WorkerHost implements OnModuleInit {
     const adopted = data.digest
       ? await this.lineage.adoptTag(data.registry, data.repository, data.tag, data.digest)
       : [];
-    const trackers = await this.lineage.trackersOf(data.registry, data.repository, data.tag);
+    const trackers = await this.lineage.trackersOfRepository(data.registry, data.repository);
     const affected = [...new Set([...adopted, ...trackers])];
     const result = await this.freshness.propagate(affected, FRESHNESS_BATCH_SIZE);
     await this.scheduler.recompute(result.remaining, `tag ${tag} moved`);

@@ -8,8 +8,10 @@ import { DataSource } from 'typeorm';
 import { ROOT_LOGGER } from '@app/common';
 import {
   combinePlatformVerdicts,
+  compareReleases,
   computeVerdict,
   FreshnessVerdict,
+  readRelease,
   TrackedTagState,
 } from '@app/lineage';
 
@@ -27,6 +29,7 @@ interface BaseFacts {
   os: string | null;
   architecture: string | null;
   variant: string | null;
+  labels: Record<string, string>;
   status: FreshnessVerdict['status'] | null;
   reasons: FreshnessVerdict['reasons'] | null;
 }
@@ -102,7 +105,8 @@ export class FreshnessService {
     if (image.kind === 'index') return this.computeForIndex(digest);
 
     const [base]: BaseFacts[] = await this.dataSource.query(
-      `SELECT e.base_digest, b.top_chain_id, b.os, b.architecture, b.variant, f.status, f.reasons
+      `SELECT e.base_digest, b.top_chain_id, b.os, b.architecture, b.variant, b.labels, f.status,
+              f.reasons
          FROM base_edges e
          JOIN images b ON b.digest = e.base_digest
          LEFT JOIN freshness f ON f.digest = e.base_digest
@@ -125,7 +129,52 @@ export class FreshnessService {
         verdict: base.status ? { status: base.status, reasons: base.reasons ?? [] } : undefined,
       },
       trackedTags: base ? await this.trackedTagStates(digest, base) : [],
+      newerBaseRelease: base ? await this.newerBaseRelease(base) : undefined,
     });
+  }
+
+  /**
+   * Finds the newest tagged image in the base's repositories whose Version/Release labels are
+   * newer than the base's, for the advisory `atomic verify` gave. Looks at 200 tags at most.
+   */
+  private async newerBaseRelease(
+    base: BaseFacts,
+  ): Promise<{ tag: string; digest: string; version: string; builtOnVersion: string } | undefined> {
+    const builtOn = readRelease(base.labels);
+    if (!builtOn) return undefined;
+    const rows: Array<{
+      registry: string;
+      repository: string;
+      name: string;
+      digest: string;
+      labels: Record<string, string>;
+    }> = await this.dataSource.query(
+      `SELECT t.registry, t.repository, t.name, i.digest, i.labels
+           FROM repository_images r
+           JOIN tags t ON t.registry = r.registry AND t.repository = r.repository
+           JOIN images i ON i.digest = t.digest
+          WHERE r.digest = $1 AND r.deleted_at IS NULL AND i.digest <> $1 AND i.kind = 'image'
+          LIMIT 200`,
+      [base.base_digest],
+    );
+    let newest:
+      | { row: (typeof rows)[number]; release: NonNullable<ReturnType<typeof readRelease>> }
+      | undefined;
+    for (const row of rows) {
+      const release = readRelease(row.labels);
+      if (!release) continue;
+      const order = compareReleases(release, newest?.release ?? builtOn);
+      if (order !== undefined && order > 0) newest = { row, release };
+    }
+    if (!newest) return undefined;
+    const format = (release: { version: string; release?: string }) =>
+      release.release ? `${release.version}-${release.release}` : release.version;
+    return {
+      tag: `${newest.row.registry}/${newest.row.repository}:${newest.row.name}`,
+      digest: newest.row.digest,
+      version: format(newest.release),
+      builtOnVersion: format(builtOn),
+    };
   }
 
   /** Base edges and indexes whose verdict depends on this image's verdict. */

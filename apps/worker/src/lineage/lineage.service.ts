@@ -116,11 +116,14 @@ export class LineageService {
     return rows.map((row) => row.child_digest);
   }
 
-  /** Children whose base edge tracks this tag. */
-  async trackersOf(registry: string, repository: string, tag: string): Promise<string[]> {
+  /**
+   * Children whose base edge tracks a tag of this repository. Trackers of the moved tag may turn
+   * stale; trackers of its other tags may gain or lose the newer-base-release advisory.
+   */
+  async trackersOfRepository(registry: string, repository: string): Promise<string[]> {
     const rows: Array<{ child_digest: string }> = await this.dataSource.query(
-      `SELECT child_digest FROM tracked_base_tags WHERE registry = $1 AND repository = $2 AND tag = $3`,
-      [registry, repository, tag],
+      `SELECT DISTINCT child_digest FROM tracked_base_tags WHERE registry = $1 AND repository = $2`,
+      [registry, repository],
     );
     return rows.map((row) => row.child_digest);
   }
