@@ -19,6 +19,13 @@ export interface TestRegistry {
   webhookToken: string;
 }
 
+/** A loaded test configuration plus what a child process needs to load the same one. */
+export type TestConfig = AppConfig & {
+  configPath: string;
+  /** Environment variables holding the webhook tokens the config file refers to. */
+  configEnv: Record<string, string>;
+};
+
 /**
  * Builds a configuration whose schema and queue prefix are unique to one test file, so test
  * files never see each other's rows or jobs.
@@ -27,7 +34,7 @@ export function buildTestConfig(
   label: string,
   registries: TestRegistry[],
   overrides: Record<string, string> = {},
-): AppConfig {
+): TestConfig {
   const suffix = randomBytes(4).toString('hex');
   const directory = mkdtempSync(join(tmpdir(), 'provenance-config-'));
   const path = join(directory, 'provenance.yaml');
@@ -57,7 +64,10 @@ export function buildTestConfig(
     sweeperMinAgeSeconds: 1,
   };
   writeFileSync(path, stringify(file));
-  return loadConfig(env);
+  const configEnv = Object.fromEntries(
+    Object.entries(env).filter(([name]) => name.startsWith('TEST_WEBHOOK_TOKEN_')),
+  );
+  return { ...loadConfig(env), configPath: path, configEnv };
 }
 
 /** Creates the config's schema and applies every migration. */
