@@ -24,20 +24,40 @@ export interface AuthenticatedKey {
 /** Writes of last_used_at are spaced out so that every request does not become a write. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/**
+ * How long a verified key is trusted without reading its row again. A key revoked through this
+ * process stops at once; one revoked elsewhere (another API process, the CLI) stops within this.
+ */
+export const KEY_CACHE_TTL_MS = 10_000;
+
+/** Upper bound on cached keys, so that a flood of distinct valid keys cannot grow memory. */
+const KEY_CACHE_MAX_ENTRIES = 10_000;
+
 @Injectable()
 export class ApiKeysService {
+  private readonly verified = new Map<string, { key: AuthenticatedKey; expiresAt: number }>();
+
   constructor(@InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>) {}
 
   async authenticate(presented: string): Promise<AuthenticatedKey | undefined> {
     const prefix = parseApiKeyPrefix(presented);
     if (!prefix) return undefined;
-    const row = await this.keys.findOneBy({ keyPrefix: prefix, revokedAt: IsNull() });
-    if (!row || !secretsEqual(hashApiKey(presented), row.keyHash)) return undefined;
+    const hash = hashApiKey(presented);
+    const cached = this.verified.get(hash);
+    if (cached && cached.expiresAt > Date.now()) return cached.key;
 
+    const row = await this.keys.findOneBy({ keyPrefix: prefix, revokedAt: IsNull() });
+    if (!row || !secretsEqual(hash, row.keyHash)) {
+      this.verified.delete(hash);
+      return undefined;
+    }
     if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       await this.keys.update({ id: row.id }, { lastUsedAt: new Date() });
     }
-    return { id: row.id, prefix: row.keyPrefix, name: row.name, role: row.role };
+    const key = { id: row.id, prefix: row.keyPrefix, name: row.name, role: row.role };
+    if (this.verified.size >= KEY_CACHE_MAX_ENTRIES) this.verified.clear();
+    this.verified.set(hash, { key, expiresAt: Date.now() + KEY_CACHE_TTL_MS });
+    return key;
   }
 
   async create(
@@ -81,6 +101,9 @@ export class ApiKeysService {
     if (!row.revokedAt) {
       row.revokedAt = new Date();
       await this.keys.save(row);
+    }
+    for (const [hash, entry] of this.verified) {
+      if (entry.key.id === id) this.verified.delete(hash);
     }
     return row;
   }
