@@ -102,12 +102,16 @@ describe('webhook intake', () => {
   it('stores concurrent redeliveries once', async () => {
     const event = manifestPushEvent({ repository: 'team/app', digest, tag: 'same' });
 
-    const responses = await Promise.all(Array.from({ length: 5 }, () => post(api, envelope(event))));
+    const responses = await Promise.all(
+      Array.from({ length: 5 }, () => post(api, envelope(event))),
+    );
     const receipts = (await Promise.all(responses.map((response) => response.json()))) as Receipt[];
 
     expect(receipts.map((receipt) => receipt.accepted).sort()).toEqual([0, 0, 0, 0, 1]);
     expect(receipts.map((receipt) => receipt.duplicates).sort()).toEqual([0, 1, 1, 1, 1]);
-    const rows = await dataSource.query(`SELECT id FROM webhook_deliveries WHERE event_id = $1`, [event.id]);
+    const rows = await dataSource.query(`SELECT id FROM webhook_deliveries WHERE event_id = $1`, [
+      event.id,
+    ]);
     expect(rows).toHaveLength(1);
   });
 

@@ -18,6 +18,11 @@ import { BodyReaderMiddleware } from './http/body-reader.middleware';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { ImageQueriesService } from './images/image-queries.service';
 import { ImagesController } from './images/images.controller';
+import { SignatureVerdictsService } from './signatures/signature-verdicts.service';
+import { SignaturesController } from './signatures/signatures.controller';
+import { SignaturesService } from './signatures/signatures.service';
+import { TrustPolicyController } from './trust-policy/trust-policy.controller';
+import { TrustPolicyService } from './trust-policy/trust-policy.service';
 import { WebhooksController } from './webhooks/webhooks.controller';
 import { OutboxBatcher } from './webhooks/outbox-batcher.service';
 import { WebhooksService } from './webhooks/webhooks.service';
@@ -38,6 +43,8 @@ export class ApiModule implements NestModule {
       controllers: [
         WebhooksController,
         ImagesController,
+        SignaturesController,
+        TrustPolicyController,
         DeliveriesController,
         ApiKeysController,
         HealthController,
@@ -50,6 +57,9 @@ export class ApiModule implements NestModule {
         WebhooksService,
         OutboxBatcher,
         ImageQueriesService,
+        SignatureVerdictsService,
+        SignaturesService,
+        TrustPolicyService,
         DeliveriesService,
         QueueDepthCollector,
       ],

@@ -8,6 +8,7 @@ import { ConfigError } from '@app/config';
 import { ApiKeyEntity, openDataSource } from '@app/persistence';
 
 import { CheckExit, runCheck } from './check-command';
+import { registerVerifyCommand } from './verify-command';
 
 const output = {
   stdout: (line: string) => process.stdout.write(`${line}\n`),
@@ -35,17 +36,28 @@ const program = new Command('provenance')
 program
   .command('check')
   .description(
-    'Print the freshness verdict of an image; exit 0 fresh, 1 stale, 2 unknown, 3 check failed.',
+    'Print the freshness verdict of an image; exit 0 fresh, 1 stale (or, with --require-signed, not verified), 2 unknown, 3 check failed.',
   )
   .argument('<image>', 'image reference as users write it, e.g. registry.example.com/team/app:1.0')
   .option('--server <url>', 'service URL (default: $PROVENANCE_URL or http://127.0.0.1:8080)')
   .option('--api-key <key>', 'API key (default: $PROVENANCE_API_KEY)')
   .option('--json', 'print the API response body as JSON', false)
   .option('--timeout <ms>', 'request timeout in milliseconds', parsePositiveInt, 15000)
+  .option(
+    '--require-signed',
+    'exit 1 unless the signature status of the image in its repository is verified',
+    false,
+  )
   .action(
     async (
       image: string,
-      options: { server?: string; apiKey?: string; json: boolean; timeout: number },
+      options: {
+        server?: string;
+        apiKey?: string;
+        json: boolean;
+        timeout: number;
+        requireSigned: boolean;
+      },
     ) => {
       const apiKey = options.apiKey ?? process.env.PROVENANCE_API_KEY;
       if (!apiKey) {
@@ -60,6 +72,7 @@ program
           apiKey,
           json: options.json,
           timeoutMs: options.timeout,
+          requireSigned: options.requireSigned,
         },
         output,
       );
@@ -88,6 +101,8 @@ program
       await dataSource.destroy();
     }
   });
+
+registerVerifyCommand(program, output);
 
 const keys = program.command('keys').description('Manage API keys directly in the database.');
 keys

@@ -7,6 +7,7 @@ import { APP_CONFIG, AppConfig, findRegistryByHost } from '@app/config';
 import type { FreshnessReason, FreshnessStatus } from '@app/lineage';
 import { isDigest, OciError, parseReference } from '@app/oci';
 
+import { SignatureVerdictsService } from '../signatures/signature-verdicts.service';
 import { decodeCursor, encodeCursor } from './cursor';
 import {
   BaseChainEntry,
@@ -52,6 +53,8 @@ interface ImageRow {
 
 export interface ImageListFilter {
   status?: string;
+  /** Signature status; matches a verdict in any repository, or in `registry`/`repository`. */
+  signature?: string;
   registry?: string;
   repository?: string;
   tagged?: boolean;
@@ -65,6 +68,7 @@ export class ImageQueriesService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly signatureVerdicts: SignatureVerdictsService,
   ) {}
 
   async freshnessOf(reference: string): Promise<FreshnessResponse> {
@@ -93,6 +97,11 @@ export class ImageQueriesService {
       reasons: row.status ? row.reasons : [PENDING_REASON],
       baseChain: await this.baseChain(row.digest),
       computedAt: row.computed_at ? new Date(row.computed_at).toISOString() : null,
+      signature: await this.signatureVerdicts.forRepository(
+        row.digest,
+        resolved.registry,
+        resolved.repository,
+      ),
     };
   }
 
@@ -110,6 +119,12 @@ export class ImageQueriesService {
       if (filter.registry) presence.push(`r.registry = ${bind(filter.registry)}`);
       if (filter.repository) presence.push(`r.repository = ${bind(filter.repository)}`);
       conditions.push(`EXISTS (SELECT 1 FROM repository_images r WHERE ${presence.join(' AND ')})`);
+    }
+    if (filter.signature) {
+      const verdict = ['v.digest = i.digest', `v.status = ${bind(filter.signature)}`];
+      if (filter.registry) verdict.push(`v.registry = ${bind(filter.registry)}`);
+      if (filter.repository) verdict.push(`v.repository = ${bind(filter.repository)}`);
+      conditions.push(`EXISTS (SELECT 1 FROM signature_verdicts v WHERE ${verdict.join(' AND ')})`);
     }
     if (filter.tagged !== undefined) {
       conditions.push(
@@ -336,6 +351,7 @@ export class ImageQueriesService {
           WHERE digest = ANY($1) ORDER BY registry, repository, name`,
         [digests],
       );
+    const signatures = await this.signatureVerdicts.forImages(digests);
     return rows.map((row) => ({
       digest: row.digest,
       mediaType: row.media_type,
@@ -350,6 +366,7 @@ export class ImageQueriesService {
       tags: tags
         .filter((entry) => entry.digest === row.digest)
         .map(({ registry, repository, name }) => ({ registry, repository, tag: name })),
+      signature: signatures.get(row.digest) ?? null,
     }));
   }
 

@@ -1,5 +1,7 @@
 import type { FreshnessReason, FreshnessStatus } from '@app/lineage';
 
+import type { SignatureSummaryView } from '../signatures/signature.views';
+
 export interface FreshnessView {
   status: FreshnessStatus;
   reasons: FreshnessReason[];
@@ -31,6 +33,8 @@ export interface FreshnessResponse {
   reasons: FreshnessReason[];
   baseChain: BaseChainEntry[];
   computedAt: string | null;
+  /** Signature verdict of the digest in the referenced repository; null until checked. */
+  signature: SignatureSummaryView | null;
 }
 
 export interface ImageSummary {
@@ -43,6 +47,8 @@ export interface ImageSummary {
   status: FreshnessStatus;
   repositories: Array<{ registry: string; repository: string }>;
   tags: TagView[];
+  /** Most severe signature verdict across repositories; null until checked. */
+  signature: SignatureSummaryView | null;
 }
 
 export interface BaseEdgeView {

@@ -1,8 +1,10 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Controller, Get, Param, Query, Req } from '@nestjs/common';
 
-import { DomainError, DomainErrorCode } from '@app/common';
+import { DomainError, DomainErrorCode, roleAllows } from '@app/common';
 
+import { AuthenticatedRequest } from '../auth/api-key.guard';
 import { RequireRole } from '../auth/roles.decorator';
+import { isSignatureStatus, SIGNATURE_STATUSES } from '../signatures/signature-verdicts';
 import { parseLimit } from './cursor';
 import { ImageQueriesService } from './image-queries.service';
 import { BaseChainEntry, FreshnessResponse, ImageDetail, ImageSummary, Page } from './image.views';
@@ -27,7 +29,9 @@ export class ImagesController {
 
   @Get('images')
   list(
+    @Req() request: AuthenticatedRequest,
     @Query('status') status?: string,
+    @Query('signature') signature?: string,
     @Query('registry') registry?: string,
     @Query('repository') repository?: string,
     @Query('tagged') tagged?: string,
@@ -40,6 +44,7 @@ export class ImagesController {
         `status must be one of ${STATUSES.join(', ')}; got "${status}".`,
       );
     }
+    if (signature !== undefined) assertSignatureFilter(signature, request);
     if (tagged !== undefined && tagged !== 'true' && tagged !== 'false') {
       throw new DomainError(
         DomainErrorCode.BadRequest,
@@ -48,6 +53,7 @@ export class ImagesController {
     }
     return this.images.listImages({
       status,
+      signature,
       registry,
       repository,
       tagged: tagged === undefined ? undefined : tagged === 'true',
@@ -68,5 +74,22 @@ export class ImagesController {
     @Query('cursor') cursor?: string,
   ): Promise<{ digest: string; ancestors: BaseChainEntry[]; descendants: Page<BaseChainEntry> }> {
     return this.images.lineage(digest, parseLimit(limit, 100, 1000), cursor);
+  }
+}
+
+/** Rejects the signature filter unless the key has the security role and the status is known. */
+function assertSignatureFilter(signature: string, request: AuthenticatedRequest): void {
+  const key = request.apiKey;
+  if (key && !roleAllows(key.role, 'security')) {
+    throw new DomainError(
+      DomainErrorCode.Forbidden,
+      `The signature filter needs the security role; the key ${key.prefix} has the ${key.role} role.`,
+    );
+  }
+  if (!isSignatureStatus(signature)) {
+    throw new DomainError(
+      DomainErrorCode.BadRequest,
+      `signature must be one of ${SIGNATURE_STATUSES.join(', ')}; got "${signature}".`,
+    );
   }
 }
