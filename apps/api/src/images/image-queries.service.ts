@@ -27,6 +27,22 @@ const PENDING_REASON: FreshnessReason = {
   message: 'Freshness has not been computed yet; the image is still being processed.',
 };
 
+interface ResolvedReference {
+  registry: string;
+  repository: string;
+  tag: string | null;
+  digest: string | null;
+}
+
+interface ReferencedImageRow {
+  digest: string;
+  media_type: string;
+  kind: string;
+  status: FreshnessStatus | null;
+  reasons: FreshnessReason[];
+  computed_at: Date | null;
+}
+
 /** One image of a base chain or descendant walk, as the recursive queries return it. */
 interface ChainRow {
   digest: string;
@@ -72,19 +88,15 @@ export class ImageQueriesService {
   ) {}
 
   async freshnessOf(reference: string): Promise<FreshnessResponse> {
-    const resolved = await this.resolveReference(reference);
-    const [row] = await this.dataSource.query(
-      `SELECT i.digest, i.media_type, i.kind, f.status, f.reasons, f.computed_at
-         FROM images i LEFT JOIN freshness f ON f.digest = i.digest
-        WHERE i.digest = $1`,
-      [resolved.digest],
-    );
-    if (!row) {
-      throw new DomainError(
-        DomainErrorCode.NotFound,
-        `Image ${reference} is known by tag but its manifest has not been ingested yet.`,
-      );
-    }
+    const resolved = this.resolveReference(reference);
+    const row = await this.findReferencedImage(resolved);
+    if (!row)
+      throw new DomainError(DomainErrorCode.NotFound, `Image ${reference} has never been seen.`);
+
+    const [baseChain, signature] = await Promise.all([
+      this.baseChain(row.digest),
+      this.signatureVerdicts.forRepository(row.digest, resolved.registry, resolved.repository),
+    ]);
     return {
       image: reference,
       registry: resolved.registry,
@@ -95,14 +107,38 @@ export class ImageQueriesService {
       kind: row.kind,
       status: row.status ?? 'unknown',
       reasons: row.status ? row.reasons : [PENDING_REASON],
-      baseChain: await this.baseChain(row.digest),
+      baseChain,
       computedAt: row.computed_at ? new Date(row.computed_at).toISOString() : null,
-      signature: await this.signatureVerdicts.forRepository(
-        row.digest,
-        resolved.registry,
-        resolved.repository,
-      ),
+      signature,
     };
+  }
+
+  /**
+   * Reads the image a reference names, with its verdict, in one query: through the tag, or
+   * through the repository's presence row when the reference carries a digest.
+   */
+  private async findReferencedImage(
+    resolved: ResolvedReference,
+  ): Promise<ReferencedImageRow | undefined> {
+    const columns = `i.digest, i.media_type, i.kind, f.status, f.reasons, f.computed_at`;
+    const [row] = resolved.digest
+      ? await this.dataSource.query(
+          `SELECT ${columns}
+             FROM repository_images r
+             JOIN images i ON i.digest = r.digest
+             LEFT JOIN freshness f ON f.digest = i.digest
+            WHERE r.registry = $1 AND r.repository = $2 AND r.digest = $3 AND r.deleted_at IS NULL`,
+          [resolved.registry, resolved.repository, resolved.digest],
+        )
+      : await this.dataSource.query(
+          `SELECT ${columns}
+             FROM tags t
+             JOIN images i ON i.digest = t.digest
+             LEFT JOIN freshness f ON f.digest = i.digest
+            WHERE t.registry = $1 AND t.repository = $2 AND t.name = $3`,
+          [resolved.registry, resolved.repository, resolved.tag],
+        );
+    return row;
   }
 
   async listImages(filter: ImageListFilter): Promise<Page<ImageSummary>> {
@@ -285,9 +321,8 @@ export class ImageQueriesService {
     return rows.map(mapChainRow);
   }
 
-  private async resolveReference(
-    reference: string,
-  ): Promise<{ registry: string; repository: string; tag: string | null; digest: string }> {
+  /** Parses a reference and maps its host to a configured registry. */
+  private resolveReference(reference: string): ResolvedReference {
     let parsed;
     try {
       parsed = parseReference(reference);
@@ -307,32 +342,11 @@ export class ImageQueriesService {
         `Registry host "${parsed.host}" is not configured; write the host as listed in the service configuration.`,
       );
     }
-    if (parsed.digest) {
-      const [present] = await this.dataSource.query(
-        `SELECT 1 FROM repository_images
-          WHERE registry = $1 AND repository = $2 AND digest = $3 AND deleted_at IS NULL`,
-        [registry.name, parsed.repository, parsed.digest],
-      );
-      if (!present)
-        throw new DomainError(DomainErrorCode.NotFound, `Image ${reference} has never been seen.`);
-      return {
-        registry: registry.name,
-        repository: parsed.repository,
-        tag: parsed.tag ?? null,
-        digest: parsed.digest,
-      };
-    }
-    const [tag] = await this.dataSource.query(
-      `SELECT digest FROM tags WHERE registry = $1 AND repository = $2 AND name = $3`,
-      [registry.name, parsed.repository, parsed.tag],
-    );
-    if (!tag)
-      throw new DomainError(DomainErrorCode.NotFound, `Image ${reference} has never been seen.`);
     return {
       registry: registry.name,
       repository: parsed.repository,
       tag: parsed.tag ?? null,
-      digest: tag.digest,
+      digest: parsed.digest ?? null,
     };
   }
 
