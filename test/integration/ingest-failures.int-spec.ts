@@ -171,7 +171,7 @@ describe('ingest of bad content and failing registries', () => {
   it('retries while the registry answers 500, then ingests', async () => {
     const digest = registry.addImage('flaky/app', '1', ['flaky layer']);
     // The client makes five tries per job attempt, so seven failures span two job attempts.
-    registry.failNext(7);
+    registry.failNext(7, 500, `/v2/flaky/app/manifests/${digest}`);
 
     const delivery = await pushAndWait('flaky/app', digest, '1');
 

@@ -16,6 +16,7 @@ export class FakeRegistry {
   private readonly bodyOverrides = new Map<string, Buffer>();
   private failuresLeft = 0;
   private failureStatus = 500;
+  private failurePath: string | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -40,10 +41,14 @@ export class FakeRegistry {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
-  /** Answers the next `count` requests with `status`, then serves normally again. */
-  failNext(count: number, status = 500): void {
+  /**
+   * Answers the next `count` requests with `status`, then serves normally again. With `path`,
+   * only requests for that exact path fail, so other jobs' requests do not use up the failures.
+   */
+  failNext(count: number, status = 500, path?: string): void {
     this.failuresLeft = count;
     this.failureStatus = status;
+    this.failurePath = path;
   }
 
   addBlob(content: Buffer | string): string {
@@ -116,7 +121,7 @@ export class FakeRegistry {
   private handle(request: IncomingMessage, response: ServerResponse): void {
     const path = new URL(request.url ?? '/', this.url).pathname;
     this.requests.push(`${request.method} ${path}`);
-    if (this.failuresLeft > 0) {
+    if (this.failuresLeft > 0 && (this.failurePath === undefined || this.failurePath === path)) {
       this.failuresLeft -= 1;
       response.writeHead(this.failureStatus).end();
       return;

@@ -19,6 +19,14 @@ import { OutboxSweeperService } from './maintenance/outbox-sweeper.service';
 import { OutboxWriterService } from './maintenance/outbox-writer.service';
 import { ReconcileService } from './maintenance/reconcile.service';
 import { RegistryClientsService } from './registry-clients.service';
+import { PolicyReverificationService } from './signatures/policy-reverification.service';
+import { SignatureDiscoveryService } from './signatures/signature-discovery.service';
+import { SignatureMetrics } from './signatures/signature-metrics';
+import { SignatureSchedulerService } from './signatures/signature-scheduler.service';
+import { SignatureStoreService } from './signatures/signature-store.service';
+import { SignatureVerificationService } from './signatures/signature-verification.service';
+import { SignatureProcessor } from './signatures/signature.processor';
+import { TrustPolicyService } from './signatures/trust-policy.service';
 
 @Module({})
 export class WorkerModule {
@@ -43,9 +51,17 @@ export class WorkerModule {
         OutboxWriterService,
         OutboxSweeperService,
         ReconcileService,
+        SignatureMetrics,
+        SignatureSchedulerService,
+        SignatureStoreService,
+        TrustPolicyService,
+        SignatureDiscoveryService,
+        SignatureVerificationService,
+        PolicyReverificationService,
         DeliveryProcessor,
         FreshnessProcessor,
         MaintenanceProcessor,
+        SignatureProcessor,
       ],
     };
   }

@@ -9,13 +9,24 @@ import { WebhookDeliveryEntity } from '@app/persistence';
 import { JobSchedulerService } from '../job-scheduler.service';
 import { FreshnessService } from '../lineage/freshness.service';
 import { LineageService } from '../lineage/lineage.service';
+import {
+  digestOfCosignSignatureTag,
+  digestOfReferrersTag,
+} from '../signatures/signature-candidates';
+import {
+  SignatureSchedulerService,
+  VerificationCause,
+} from '../signatures/signature-scheduler.service';
 import { ImageStoreService } from './image-store.service';
 import { IngestService } from './ingest.service';
 
 export type DeliveryOutcome =
   { status: 'done'; detail: string } | { status: 'skipped'; detail: string };
 
-/** Applies one outbox row: ingest a pushed manifest and move its tag, or apply a delete. */
+/**
+ * Applies one outbox row: ingest a pushed manifest, move its tag and queue its signature
+ * verification, or apply a delete. Signature pushes queue re-verification of the signed image.
+ */
 @Injectable()
 export class DeliveryHandlerService {
   constructor(
@@ -25,6 +36,7 @@ export class DeliveryHandlerService {
     private readonly lineage: LineageService,
     private readonly freshness: FreshnessService,
     private readonly scheduler: JobSchedulerService,
+    private readonly signatures: SignatureSchedulerService,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -39,14 +51,20 @@ export class DeliveryHandlerService {
     delivery: WebhookDeliveryEntity,
     digest: string,
   ): Promise<DeliveryOutcome> {
+    // A cosign `.sig` tag or a referrers tag names the signed digest and points to no image.
+    const signed = signedDigestOfTag(delivery.tag);
+    if (signed) {
+      const carrier = `Tag ${delivery.repository}:${delivery.tag}`;
+      return this.signaturesChanged(signed, VerificationCause.SignaturePushed, carrier);
+    }
+
     const result = await this.ingest.ingest(delivery.registry, delivery.repository, digest);
     if (result.kind === 'artifact') {
-      return {
-        status: 'skipped',
-        detail: result.subject
-          ? `Artifact manifest (signature or attestation) for ${result.subject}; not an image.`
-          : 'Artifact manifest; not an image.',
-      };
+      if (result.subject) {
+        const carrier = `Artifact manifest ${digest} (signature or attestation)`;
+        return this.signaturesChanged(result.subject, VerificationCause.SignaturePushed, carrier);
+      }
+      return { status: 'skipped', detail: 'Artifact manifest; not an image.' };
     }
 
     await this.linkAndCompute(
@@ -81,6 +99,9 @@ export class DeliveryHandlerService {
     }
     if (descendants.size > 0)
       await this.scheduler.recompute([...descendants], `possible base ${digest} ingested`, true);
+    // Queued after the tag is stored, so that verification finds the tag. An index job queues
+    // its platform manifests itself.
+    await this.signatures.verify([digest], VerificationCause.Ingest);
 
     const where = delivery.tag ? `${delivery.repository}:${delivery.tag}` : delivery.repository;
     return {
@@ -98,7 +119,31 @@ export class DeliveryHandlerService {
     if (index) await this.freshness.recompute(index);
   }
 
+  /** Queues re-verification of a digest whose signatures changed, when it is already ingested. */
+  private async signaturesChanged(
+    signed: string,
+    cause: string,
+    carrier: string,
+  ): Promise<DeliveryOutcome> {
+    if (!(await this.store.exists(signed))) {
+      return {
+        status: 'skipped',
+        detail: `${carrier} refers to ${signed}, which is not ingested yet; its ingest verifies its signatures.`,
+      };
+    }
+    await this.signatures.verify([signed], cause);
+    return {
+      status: 'done',
+      detail: `${carrier} refers to ${signed}; signature verification queued.`,
+    };
+  }
+
   private async handleDelete(delivery: WebhookDeliveryEntity): Promise<DeliveryOutcome> {
+    const signed = signedDigestOfTag(delivery.tag);
+    if (signed) {
+      const carrier = `Deleted tag ${delivery.repository}:${delivery.tag}`;
+      return this.signaturesChanged(signed, VerificationCause.SignatureDeleted, carrier);
+    }
     if (delivery.tag) {
       const change = await this.store.setTag({
         registry: delivery.registry,
@@ -134,4 +179,10 @@ export class DeliveryHandlerService {
     );
     return { status: 'done', detail: `Manifest ${digest} deleted from ${delivery.repository}.` };
   }
+}
+
+// NOTE: an image pushed under a tag of the form `sha256-<64 hex>` is taken for a referrers index
+// and not ingested.
+function signedDigestOfTag(tag: string | null): string | undefined {
+  return digestOfCosignSignatureTag(tag) ?? digestOfReferrersTag(tag);
 }
