@@ -10,7 +10,10 @@ import { JobName, QueueName, ReverifyPolicyJobData } from '@app/queue';
 import { TrustPolicy } from '@app/signatures';
 
 import { RunningWorker, startWorker } from '../../apps/worker/src/bootstrap';
-import { REVERIFY_BATCH_SIZE } from '../../apps/worker/src/signatures/policy-reverification.service';
+import {
+  PolicyReverificationService,
+  REVERIFY_BATCH_SIZE,
+} from '../../apps/worker/src/signatures/policy-reverification.service';
 import { SignatureRegistryStandIn } from '../support/signature-registry';
 import {
   CosignKey,
@@ -180,6 +183,15 @@ describe('policy re-verification', () => {
     await standIn?.close();
   });
 
+  it('skips the periodic walk without a policy', async () => {
+    const outcome = await worker.app.get(PolicyReverificationService).startFullWalk();
+
+    expect(outcome).toEqual({
+      status: 'skipped',
+      detail: 'No trust policy is saved; every image is not-required.',
+    });
+  });
+
   it('walks every image when a policy is saved', async () => {
     const first = await insertPolicy(teamPolicy(keyOne, [{ type: 'accept' }]));
     await queue.add(JobName.ReverifyPolicy, { policyVersion: first });
@@ -241,5 +253,18 @@ describe('policy re-verification', () => {
     expect(finished.returnvalue).toBe(
       'skipped: Trust policy version 1 was superseded by version 2.',
     );
+  });
+
+  it('starts the periodic walk under the newest version', async () => {
+    const maintenance = worker.app.get<Queue>(getQueueToken(QueueName.Maintenance));
+    await maintenance.add(JobName.ReverifyAll, {});
+
+    const walk = await eventually(async () => {
+      const jobs = await reverifyJobs(2);
+      return jobs.find(
+        (job) => job.data.afterDigest === undefined && job.timestamp > Date.now() - 30_000,
+      );
+    }, 'the periodic walk to start under version 2');
+    expect(walk.data).toEqual({ policyVersion: 2 });
   });
 });

@@ -41,6 +41,11 @@ export async function startWorker(
       { name: JobName.Reconcile, data: {} },
     );
     await maintenance.upsertJobScheduler(
+      JobName.ReverifyAll,
+      { every: config.reverifyIntervalSeconds * 1000 },
+      { name: JobName.ReverifyAll, data: {} },
+    );
+    await maintenance.upsertJobScheduler(
       JobName.SweepOutbox,
       { every: config.sweeperIntervalSeconds * 1000 },
       { name: JobName.SweepOutbox, data: {} },

@@ -44,6 +44,8 @@ export interface AppConfig {
   reconcileIntervalSeconds: number;
   sweeperIntervalSeconds: number;
   sweeperMinAgeSeconds: number;
+  /** Period of the full signature re-verification. */
+  reverifyIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -111,6 +113,7 @@ export function loadConfig(env: Environment = process.env): AppConfig {
     reconcileIntervalSeconds: file.reconcileIntervalSeconds,
     sweeperIntervalSeconds: file.sweeperIntervalSeconds,
     sweeperMinAgeSeconds: file.sweeperMinAgeSeconds,
+    reverifyIntervalSeconds: file.reverifyIntervalSeconds,
   };
 }
 

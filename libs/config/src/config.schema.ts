@@ -46,6 +46,7 @@ export const configFileSchema = z
     reconcileIntervalSeconds: z.number().int().min(10).default(900),
     sweeperIntervalSeconds: z.number().int().min(5).default(60),
     sweeperMinAgeSeconds: z.number().int().min(1).default(120),
+    reverifyIntervalSeconds: z.number().int().min(60).default(86400),
   })
   .strict();
 

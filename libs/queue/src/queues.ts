@@ -28,6 +28,11 @@ export const JobName = {
   VerifyImage: 'verify-image',
   /** A trust policy version was saved: re-verify the images it affects, in batches. */
   ReverifyPolicy: 'reverify-policy',
+  /**
+   * Periodic: re-verify every image under the policy in force, to pick up signatures that came
+   * without a registry event (lookaside stores) and a walk whose enqueue failed.
+   */
+  ReverifyAll: 'reverify-all',
 } as const;
 
 export interface ProcessDeliveryJobData {
@@ -62,6 +67,8 @@ export interface VerifyImageJobData {
   /** Why verification runs: ingest, signature-pushed, policy-changed, requested. */
   cause: string;
 }
+
+export type ReverifyAllJobData = Record<string, never>;
 
 export interface ReverifyPolicyJobData {
   policyVersion: number;

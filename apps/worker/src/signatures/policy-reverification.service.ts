@@ -22,6 +22,19 @@ export class PolicyReverificationService {
     private readonly scheduler: SignatureSchedulerService,
   ) {}
 
+  /** Starts a walk under the newest policy version; without a saved policy there is nothing to do. */
+  async startFullWalk(): Promise<VerificationOutcome> {
+    const newest = await this.policies.newestVersion();
+    if (newest === null) {
+      return {
+        status: 'skipped',
+        detail: 'No trust policy is saved; every image is not-required.',
+      };
+    }
+    await this.scheduler.reverifyPolicy({ policyVersion: newest });
+    return { status: 'done', detail: `Started re-verification under policy version ${newest}.` };
+  }
+
   async run(data: ReverifyPolicyJobData): Promise<VerificationOutcome> {
     const newest = await this.policies.newestVersion();
     if (newest === null || newest < data.policyVersion) {
