@@ -82,10 +82,14 @@ describe('graceful shutdown', () => {
       );
 
       started.child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
       const exit = await Promise.race([
         started.exit,
-        new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 15_000)),
+        new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), 15_000);
+        }),
       ]);
+      clearTimeout(timer);
 
       expect(exit).not.toBe('timeout');
       expect(exit === 'timeout' ? undefined : exit.code === 0 || exit.signal === 'SIGTERM').toBe(

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,8 @@ interface VerdictRow {
   reasons: Array<Record<string, unknown>>;
   policy_version: number | null;
 }
+
+const CLI = join(__dirname, '../../dist/apps/cli/src/main.js');
 
 describe('signature verification against a real registry', () => {
   const token = randomToken();
@@ -90,6 +93,28 @@ describe('signature verification against a real registry', () => {
       [JSON.stringify(document)],
     );
     return row.version;
+  }
+
+  /** Saves a policy through the API, which also queues the re-verification walk. */
+  async function putPolicy(document: TrustPolicy): Promise<number> {
+    const response = await fetch(`${api.url}/v1/trust-policy`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${securityKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ policy: document, comment: 'rotate to the second key' }),
+    });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { version: number }).version;
+  }
+
+  /** Runs the built CLI without blocking the API that serves it from this process. */
+  function cli(...args: string[]): Promise<{ exitCode: number; stdout: string }> {
+    return new Promise((resolve) => {
+      execFile('node', [CLI, ...args], { timeout: 30_000 }, (error, stdout) => {
+        let exitCode = 0;
+        if (error) exitCode = typeof error.code === 'number' ? error.code : -1;
+        resolve({ exitCode, stdout });
+      });
+    });
   }
 
   async function reverify(version: number): Promise<void> {
@@ -240,15 +265,81 @@ describe('signature verification against a real registry', () => {
     });
   }, 300_000);
 
+  it('gives the four verdicts to the CLI', async () => {
+    const ciKey = await createTestApiKey(config, 'ci');
+    const check = (name: string) =>
+      cli(
+        'check',
+        `${registry.host}/sig/app:${name}`,
+        '--require-signed',
+        '--server',
+        api.url,
+        '--api-key',
+        ciKey,
+      );
+
+    const signed = await check('signed');
+    expect({ exitCode: signed.exitCode, stdout: signed.stdout }).toEqual({
+      exitCode: 0,
+      stdout: expect.stringContaining('verified'),
+    });
+    for (const name of ['unsigned', 'tampered', 'other-key']) {
+      const result = await check(name);
+      expect({ name, exitCode: result.exitCode }).toEqual({ name, exitCode: 1 });
+    }
+
+    // Offline, as an auditor would check an exported image.
+    const files = join(workDir, 'offline');
+    await mkdir(files, { recursive: true });
+    const manifest = await fetch(`${registry.url}/v2/sig/app/manifests/${digests.signed}`, {
+      headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
+    await writeFile(join(files, 'manifest.json'), Buffer.from(await manifest.arrayBuffer()));
+    const payload = cosignPayload(digests.signed as string, `${registry.host}/sig/app`);
+    await writeFile(join(files, 'payload.json'), payload);
+    await writeFile(join(files, 'signature.b64'), signPayload(firstKey, payload));
+    await writeFile(join(files, 'first.pem'), firstKey.publicKeyPem);
+    await writeFile(join(files, 'second.pem'), secondKey.publicKeyPem);
+    const verify = (key: string) =>
+      cli(
+        'verify',
+        '--manifest',
+        join(files, 'manifest.json'),
+        '--signature',
+        join(files, 'signature.b64'),
+        '--payload',
+        join(files, 'payload.json'),
+        '--reference',
+        // cosign signs the repository without a tag, so the reference names only the repository.
+        `${registry.host}/sig/app`,
+        '--key',
+        join(files, key),
+      );
+
+    const trusted = await verify('first.pem');
+    expect({ exitCode: trusted.exitCode, stdout: trusted.stdout }).toEqual({
+      exitCode: 0,
+      stdout: expect.stringContaining('verified'),
+    });
+    expect((await verify('second.pem')).exitCode).toBe(1);
+  }, 120_000);
+
   it('follows a new policy version', async () => {
-    const version = await savePolicy(policy(secondKey));
-    await reverify(version);
+    const version = await putPolicy(policy(secondKey));
 
     await waitForVerdict('other-key', 'sig/app', 'verified', version);
     await waitForVerdict('signed', 'sig/app', 'untrusted', version);
     await waitForVerdict('unsigned', 'sig/app', 'unsigned', version);
     // Under the second key the tampered signature is by an unknown key: untrusted, not invalid.
     await waitForVerdict('tampered', 'sig/app', 'untrusted', version);
+
+    const history = await getJson(`${api.url}/v1/trust-policy/history`, securityKey);
+    expect(history.body.items[0]).toMatchObject({
+      version,
+      source: 'api',
+      comment: 'rotate to the second key',
+      createdBy: { keyName: 'test security' },
+    });
   }, 300_000);
 
   it('verifies a skopeo GPG signature from the lookaside store', async () => {
