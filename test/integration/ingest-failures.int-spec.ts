@@ -7,7 +7,7 @@ import { RunningWorker, startWorker } from '../../apps/worker/src/bootstrap';
 import { ReconcileService } from '../../apps/worker/src/maintenance/reconcile.service';
 import { createTestApiKey, getJson, RunningApi, startApi } from '../support/api-client';
 import { envelope, manifestPushEvent, V1_EVENTS } from '../support/distribution-events';
-import { FakeRegistry } from '../support/fake-registry';
+import { SignatureRegistryStandIn } from '../support/signature-registry';
 import {
   buildTestConfig,
   dropTestSchema,
@@ -20,7 +20,7 @@ const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 
 describe('ingest of bad content and failing registries', () => {
   const token = randomToken();
-  let registry: FakeRegistry;
+  let registry: SignatureRegistryStandIn;
   let config: ReturnType<typeof buildTestConfig>;
   let api: RunningApi;
   let worker: RunningWorker;
@@ -28,7 +28,7 @@ describe('ingest of bad content and failing registries', () => {
   let apiKey: string;
 
   beforeAll(async () => {
-    registry = await FakeRegistry.start();
+    registry = await SignatureRegistryStandIn.start();
     config = buildTestConfig(
       'failures',
       [{ name: 'fake', url: registry.url, hosts: [registry.host], webhookToken: token }],
@@ -72,7 +72,7 @@ describe('ingest of bad content and failing registries', () => {
   }
 
   it('records a body whose hash differs from its digest', async () => {
-    const digest = registry.addImage('bad/tampered', '1', ['layer a']);
+    const { digest } = registry.addImage('bad/tampered', '1', { layers: ['layer a'] });
     registry.tamper(digest, '{"schemaVersion":2,"tampered":true}');
 
     const delivery = await pushAndWait('bad/tampered', digest, '1');
@@ -83,7 +83,8 @@ describe('ingest of bad content and failing registries', () => {
   });
 
   it('records a config whose diff_ids do not match the layers', async () => {
-    const digest = registry.addImage('bad/layers', '1', ['layer a', 'layer b'], {
+    const { digest } = registry.addImage('bad/layers', '1', {
+      layers: ['layer a', 'layer b'],
       diffIds: [`sha256:${'1'.repeat(64)}`],
     });
 
@@ -105,7 +106,7 @@ describe('ingest of bad content and failing registries', () => {
       layers: [],
       manifests: [],
     });
-    const digest = registry.addManifest('bad/ambiguous', body, OCI_MANIFEST, '1');
+    const { digest } = registry.addManifest('bad/ambiguous', body, OCI_MANIFEST, '1');
 
     const delivery = await pushAndWait('bad/ambiguous', digest, '1');
 
@@ -127,7 +128,7 @@ describe('ingest of bad content and failing registries', () => {
         size: 1,
       })),
     });
-    const digest = registry.addManifest('bad/deep', body, OCI_MANIFEST, '1');
+    const { digest } = registry.addManifest('bad/deep', body, OCI_MANIFEST, '1');
 
     const delivery = await pushAndWait('bad/deep', digest, '1');
 
@@ -142,7 +143,7 @@ describe('ingest of bad content and failing registries', () => {
       fsLayers: [],
       history: [],
     });
-    const digest = registry.addManifest(
+    const { digest } = registry.addManifest(
       'bad/old',
       body,
       'application/vnd.docker.distribution.manifest.v1+prettyjws',
@@ -161,7 +162,7 @@ describe('ingest of bad content and failing registries', () => {
       mediaType: OCI_MANIFEST,
       pad: 'x'.repeat(4 * 1024 * 1024),
     });
-    const digest = registry.addManifest('bad/huge', body, OCI_MANIFEST, '1');
+    const { digest } = registry.addManifest('bad/huge', body, OCI_MANIFEST, '1');
 
     const delivery = await pushAndWait('bad/huge', digest, '1');
 
@@ -169,9 +170,9 @@ describe('ingest of bad content and failing registries', () => {
   });
 
   it('retries while the registry answers 500, then ingests', async () => {
-    const digest = registry.addImage('flaky/app', '1', ['flaky layer']);
+    const { digest } = registry.addImage('flaky/app', '1', { layers: ['flaky layer'] });
     // The client makes five tries per job attempt, so seven failures span two job attempts.
-    registry.failNext(7, 500, `/v2/flaky/app/manifests/${digest}`);
+    registry.failNext(new RegExp(`^GET /v2/flaky/app/manifests/${digest}$`), 7, 500);
 
     const delivery = await pushAndWait('flaky/app', digest, '1');
 
@@ -185,8 +186,8 @@ describe('ingest of bad content and failing registries', () => {
   });
 
   it('records a registry that stays down, and reconciliation catches up', async () => {
-    const digest = registry.addImage('down/app', '1', ['down layer']);
-    registry.failNext(1000);
+    const { digest } = registry.addImage('down/app', '1', { layers: ['down layer'] });
+    registry.failNext(/./, 1000, 500);
 
     const delivery = await pushAndWait('down/app', digest, '1');
 
@@ -194,7 +195,7 @@ describe('ingest of bad content and failing registries', () => {
     expect(delivery.error.code).toBe('unavailable');
     expect(delivery.attempts).toBe(3);
 
-    registry.failNext(0);
+    registry.clearFailures();
     const summaries = await worker.app.get(ReconcileService).run('fake');
     expect(summaries[0].errors).toBe(0);
     await eventually(async () => {

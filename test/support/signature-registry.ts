@@ -20,9 +20,10 @@ interface Failure {
 }
 
 /**
- * An OCI registry stand-in on 127.0.0.1 for signature tests: manifests by tag and digest,
- * blobs, and the referrers API (switchable off, so that clients fall back to the referrers
- * tag). Requests matching a pattern can be failed a number of times.
+ * An OCI registry stand-in on 127.0.0.1 for tests that need a registry to misbehave: manifests
+ * by tag and digest, blobs, catalog and tag lists, and the referrers API (switchable off, so
+ * that clients fall back to the referrers tag). Requests matching a pattern can be failed a
+ * number of times, and a body can be served in place of the bytes its digest names.
  */
 export class SignatureRegistryStandIn {
   /** Every request, as "METHOD /path?query". */
@@ -34,6 +35,7 @@ export class SignatureRegistryStandIn {
   private readonly tags = new Map<string, Map<string, string>>();
   private readonly blobs = new Map<string, Buffer>();
   private readonly failures: Failure[] = [];
+  private readonly bodyOverrides = new Map<string, Buffer>();
   private counter = 0;
 
   private constructor(
@@ -63,6 +65,15 @@ export class SignatureRegistryStandIn {
   /** Fails the next `count` requests whose "METHOD /path" line matches, with `status`. */
   failNext(pattern: RegExp, count: number, status = 503): void {
     this.failures.push({ pattern, remaining: count, status });
+  }
+
+  clearFailures(): void {
+    this.failures.length = 0;
+  }
+
+  /** Serves `body` in place of the stored bytes for this digest, so its hash no longer matches. */
+  tamper(digest: string, body: Buffer | string): void {
+    this.bodyOverrides.set(digest, Buffer.from(body));
   }
 
   /** Counts requests whose "METHOD /path" matches. */
@@ -101,27 +112,37 @@ export class SignatureRegistryStandIn {
     this.tags.get(repository)?.delete(tag);
   }
 
-  /** Adds a one-layer image with a unique uncompressed layer, and returns its manifest. */
+  /**
+   * Adds an image and returns its manifest. Layers are uncompressed, so their digests are the
+   * diff_ids, unless `diffIds` overrides them. Without `layers`, the image has one unique layer.
+   */
   addImage(
     repository: string,
     tag: string | undefined,
-    options: { architecture?: string } = {},
+    options: { architecture?: string; layers?: string[]; diffIds?: string[] } = {},
   ): ServedManifest {
     this.counter += 1;
-    const layer = this.addBlob(`layer ${this.counter} ${Date.now()} ${Math.random()}`);
+    const contents = options.layers ?? [`layer ${this.counter} ${Date.now()} ${Math.random()}`];
+    const layers = contents.map((content) => this.addBlob(content));
     const config = this.addBlob(
       JSON.stringify({
         architecture: options.architecture ?? 'amd64',
         os: 'linux',
         config: { User: 'app' },
-        rootfs: { type: 'layers', diff_ids: [layer.digest] },
+        rootfs: {
+          type: 'layers',
+          diff_ids: options.diffIds ?? layers.map((layer) => layer.digest),
+        },
       }),
     );
     const manifest = JSON.stringify({
       schemaVersion: 2,
       mediaType: OCI_MANIFEST,
       config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+      layers: layers.map((layer) => ({
+        mediaType: 'application/vnd.oci.image.layer.v1.tar',
+        ...layer,
+      })),
     });
     return this.addManifest(repository, manifest, OCI_MANIFEST, tag);
   }
@@ -157,6 +178,16 @@ export class SignatureRegistryStandIn {
     }
     if (url.pathname === '/v2/' || url.pathname === '/v2') {
       this.json(response, {});
+      return;
+    }
+    if (url.pathname === '/v2/_catalog') {
+      this.json(response, { repositories: [...this.tags.keys()].sort() });
+      return;
+    }
+    const tagList = /^\/v2\/(.+)\/tags\/list$/.exec(url.pathname);
+    if (tagList) {
+      const name = tagList[1] as string;
+      this.json(response, { name, tags: [...(this.tags.get(name)?.keys() ?? [])].sort() });
       return;
     }
 
@@ -219,12 +250,13 @@ export class SignatureRegistryStandIn {
         .end('{"errors":[{"code":"MANIFEST_UNKNOWN"}]}');
       return;
     }
+    const served = this.bodyOverrides.get(digest) ?? body;
     response.writeHead(200, {
       'Content-Type': mediaType,
-      'Content-Length': body.length,
+      'Content-Length': served.length,
       'Docker-Content-Digest': digest,
     });
-    response.end(request.method === 'HEAD' ? undefined : body);
+    response.end(request.method === 'HEAD' ? undefined : served);
   }
 
   private json(response: ServerResponse, body: unknown): void {

@@ -100,6 +100,20 @@ export interface SignatureCheck {
 export type ImageSignatureStatus =
   'verified' | 'unsigned' | 'untrusted' | 'invalid' | 'not-required' | 'rejected';
 
+/**
+ * Every image signature status, most severe first. A summary over several verdicts takes the
+ * first one present: `invalid` signals tampering, and `not-required` ranks below `verified`
+ * because it proves nothing.
+ */
+export const SIGNATURE_STATUS_SEVERITY: readonly ImageSignatureStatus[] = [
+  'invalid',
+  'rejected',
+  'untrusted',
+  'unsigned',
+  'not-required',
+  'verified',
+];
+
 /** Verdict of {@link verifyImageSignatures} for one manifest digest. */
 export interface ImageSignatureVerdict {
   status: ImageSignatureStatus;

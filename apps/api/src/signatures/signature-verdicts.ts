@@ -1,4 +1,4 @@
-import type { ImageSignatureStatus } from '@app/signatures';
+import { ImageSignatureStatus, SIGNATURE_STATUS_SEVERITY } from '@app/signatures';
 
 import {
   RepositoryVerdictView,
@@ -8,14 +8,7 @@ import {
 } from './signature.views';
 
 /** Every signature status, most severe first; a summary across repositories takes the first. */
-export const SIGNATURE_STATUSES: readonly ImageSignatureStatus[] = [
-  'invalid',
-  'rejected',
-  'untrusted',
-  'unsigned',
-  'not-required',
-  'verified',
-];
+export const SIGNATURE_STATUSES = SIGNATURE_STATUS_SEVERITY;
 
 /** A signature_verdicts row as the queries select it. */
 export interface VerdictRow {

@@ -4,6 +4,7 @@ import {
   SignatureCheck,
   SignatureCheckResult,
   SignerInfo,
+  SIGNATURE_STATUS_SEVERITY,
 } from '@app/signatures';
 
 import type { DiscoveryProblem } from './lookaside-reader';
@@ -40,19 +41,8 @@ export interface RepositoryVerdict {
   policyScope: string;
 }
 
-/**
- * Statuses from worst to best. A repository verdict takes the worst status of its tags, because
- * pulling the image by any of them must pass. `invalid` comes first because it signals
- * tampering, and `not-required` ranks below `verified` because it proves nothing.
- */
-const STATUS_ORDER: readonly ImageSignatureStatus[] = [
-  'invalid',
-  'rejected',
-  'untrusted',
-  'unsigned',
-  'not-required',
-  'verified',
-];
+// A repository verdict takes the worst status of its tags, because pulling the image by any of
+// them must pass.
 
 /** Reasons kept per verdict; the rest are counted in one `reasons-truncated` entry. */
 export const MAX_VERDICT_REASONS = 50;
@@ -95,7 +85,7 @@ export function combineVerdicts(
 }
 
 function rank(status: ImageSignatureStatus): number {
-  return STATUS_ORDER.indexOf(status);
+  return SIGNATURE_STATUS_SEVERITY.indexOf(status);
 }
 
 function checkReason(check: SignatureCheck): VerdictReason {
