@@ -11,6 +11,7 @@ import {
   migrateTestSchema,
   randomToken,
 } from '../support/test-config';
+import { eventually } from '../support/wait';
 
 interface Receipt {
   accepted: number;
@@ -93,7 +94,15 @@ describe('webhook intake', () => {
       status: 'pending',
       source: 'webhook',
     });
-    expect(rows[0].enqueued_at).not.toBeNull();
+    // The enqueue time is recorded after the response, because only the sweeper reads it.
+    const enqueuedAt = await eventually(async () => {
+      const [row] = await dataSource.query(
+        `SELECT enqueued_at FROM webhook_deliveries WHERE event_id = $1`,
+        [event.id],
+      );
+      return row.enqueued_at ?? undefined;
+    }, 'the enqueue time to be recorded');
+    expect(enqueuedAt).toBeInstanceOf(Date);
 
     const job = await queue.getJob(receipt.deliveries[0]);
     expect(job?.data).toEqual({ deliveryId: receipt.deliveries[0] });

@@ -14,7 +14,7 @@ import { ManifestEvent } from './distribution-events';
 const MAX_BATCH = 500;
 
 /** Flushes that may run at once, so that one batch's round trips do not idle the next. */
-const MAX_CONCURRENT_FLUSHES = 4;
+const MAX_CONCURRENT_FLUSHES = 8;
 
 export interface StoredEvent {
   id: string;
@@ -138,13 +138,18 @@ export class OutboxBatcher {
           opts: { jobId: deliveryId },
         })),
       );
-      await this.dataSource.query(
-        `UPDATE webhook_deliveries SET enqueued_at = now() WHERE id = ANY($1::uuid[])`,
-        [deliveryIds],
-      );
     } catch (error) {
       // The rows are stored; the outbox sweeper enqueues them once Redis is back.
       this.logger.error({ err: error, deliveryIds }, 'enqueue failed, left for the sweeper');
+      return;
     }
+    // The marker only tells the sweeper when to look again, so the requests need not wait for it.
+    this.dataSource
+      .query(`UPDATE webhook_deliveries SET enqueued_at = now() WHERE id = ANY($1::uuid[])`, [
+        deliveryIds,
+      ])
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, deliveryIds }, 'recording enqueue time failed'),
+      );
   }
 }
