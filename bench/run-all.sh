@@ -66,3 +66,12 @@ api_pid=""
 
 echo "== tag-move fan-out to 10k descendants"
 npx ts-node --transpile-only -r tsconfig-paths/register bench/fan-out.ts
+
+# Signature benchmarks. BENCH_VERIFY_SECONDS (default 5) sets the timed seconds per format, and
+# BENCH_IMAGES (default 10000) the images of the re-verification walk.
+echo "== signature verification per format, one core"
+command -v taskset >/dev/null || { echo "taskset is missing: sudo apt-get install -y util-linux" >&2; exit 1; }
+taskset -c 0 npx ts-node --transpile-only -r tsconfig-paths/register bench/signatures.ts
+
+echo "== signature re-verification of ${BENCH_IMAGES:-10000} images after a policy change"
+npx ts-node --transpile-only -r tsconfig-paths/register bench/reverify.ts
