@@ -3,16 +3,20 @@ import { Key, readKeys, readMessage, verify } from 'openpgp';
 import { SignatureError } from './errors';
 import { failed, FormatVerification } from './format-result';
 import { DEFAULT_LIMITS } from './limits';
+import { memoizeByText } from './memo';
 import type { TrustAnchor } from './policy-types';
 import { ATOMIC_PAYLOAD_TYPE, parseSimpleSigningPayload } from './simple-signing';
+
+const readKeyringCached = memoizeByText((keyring: string): Promise<Key[]> =>
+  keyring.trimStart().startsWith('-----BEGIN PGP')
+    ? readKeys({ armoredKeys: keyring })
+    : readKeys({ binaryKeys: Buffer.from(keyring, 'base64') }),
+);
 
 /** Reads the OpenPGP public keys of a `gpgKeys` anchor: ASCII armor, or base64 of a binary keyring. */
 export async function readGpgKeyring(keyring: string, description: string): Promise<Key[]> {
   try {
-    if (keyring.trimStart().startsWith('-----BEGIN PGP')) {
-      return await readKeys({ armoredKeys: keyring });
-    }
-    return await readKeys({ binaryKeys: Buffer.from(keyring, 'base64') });
+    return await readKeyringCached(keyring);
   } catch (error) {
     throw new SignatureError(
       'gpg-keyring-invalid',

@@ -5,6 +5,7 @@ import { flattenedVerify } from 'jose';
 
 import { SignatureError } from './errors';
 import { failed, FormatVerification } from './format-result';
+import { memoizeByText } from './memo';
 import type { TrustAnchor } from './policy-types';
 import { isJsonObject, JsonObject, JsonValue, parseStrictJson } from './strict-json';
 import type { VerificationTarget } from './types';
@@ -17,6 +18,13 @@ import {
 } from './x509';
 
 /** Media type of the Notary Project signed payload. */
+
+/** Trust store certificates, parsed once per distinct PEM text and name. */
+const parseRootsCached = memoizeByText((key: string) => {
+  const [pem, description] = JSON.parse(key) as [string, string];
+  return parseCertificatesPem(pem, description);
+});
+
 export const NOTARY_PAYLOAD_MEDIA_TYPE = 'application/vnd.cncf.notary.payload.v1+json';
 const SIGNING_SCHEME = 'io.cncf.notary.signingScheme';
 const EXPIRY = 'io.cncf.notary.expiry';
@@ -169,7 +177,9 @@ function checkTrust(
 ): FormatVerification | undefined {
   let lastFailure: SignatureError | undefined;
   for (const anchor of anchors) {
-    const roots = parseCertificatesPem(anchor.rootsPem, `trust store ${anchor.name ?? ''}`.trim());
+    const roots = parseRootsCached(
+      JSON.stringify([anchor.rootsPem, `trust store ${anchor.name ?? ''}`.trim()]),
+    );
     try {
       verifyCodeSigningChain(chain, roots, now);
     } catch (error) {

@@ -13,6 +13,7 @@ import {
 import { SignatureError } from './errors';
 import { failed, FormatVerification } from './format-result';
 import { parsePublicKeyPem, publicKeyFingerprint } from './keys';
+import { memoizeByText } from './memo';
 import { parsePemBlocks } from './pem';
 import type { SigstoreIdentity, TrustAnchor } from './policy-types';
 import { COSIGN_PAYLOAD_TYPE, parseSimpleSigningPayload } from './simple-signing';
@@ -198,7 +199,7 @@ function verifyKeyless(
   let lastError = 'no trust root accepted the bundle';
   let lastCode = 'bundle-untrusted';
   for (const anchor of anchors) {
-    const material = toTrustMaterial(trustedRootOf(anchor));
+    const material = trustMaterialOf(anchor);
     const ctlogThreshold = anchor.ctlogThreshold ?? (anchor.trustedRootJson !== undefined ? 1 : 0);
     // The Fulcio form has the Rekor key but not its checkpoint origin name. So, as in
     // containers/image, only the signed entry timestamp (SET) is verified, not the inclusion proof.
@@ -342,6 +343,21 @@ function trustedTimeOf(entity: SignedEntity): string | undefined {
 }
 
 /** Builds the trusted root of an anchor: its JSON document, or one made from the Fulcio CA and Rekor keys. */
+const trustMaterialByKey = memoizeByText((key: string) =>
+  toTrustMaterial(trustedRootOf(JSON.parse(key) as SigstoreAnchor)),
+);
+
+/** Trust material of an anchor, built once per distinct root, CA and Rekor keys. */
+function trustMaterialOf(anchor: SigstoreAnchor): ReturnType<typeof toTrustMaterial> {
+  return trustMaterialByKey(
+    JSON.stringify({
+      trustedRootJson: anchor.trustedRootJson,
+      fulcioCaPem: anchor.fulcioCaPem,
+      rekorPublicKeysPem: anchor.rekorPublicKeysPem,
+    }),
+  );
+}
+
 export function trustedRootOf(anchor: SigstoreAnchor): TrustedRoot {
   if (anchor.trustedRootJson !== undefined) {
     return TrustedRoot.fromJSON(JSON.parse(anchor.trustedRootJson));
