@@ -12,7 +12,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/provenance_test
 .PHONY: help install build tools services migrate run test test-unit test-integration test-e2e lint demo bench clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
@@ -38,7 +38,7 @@ run: build services migrate .run/webhook-token ## Start the API and the worker (
 	@export WEBHOOK_TOKEN=$${WEBHOOK_TOKEN:-$$(cat .run/webhook-token)}; \
 	echo "API on http://$(HOST):$(PORT); webhook token in .run/webhook-token"; \
 	echo "Create an admin key: DATABASE_URL=$(DATABASE_URL) node dist/apps/cli/src/main.js keys create --name me"; \
-	trap 'kill 0' INT TERM EXIT; \
+	trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	node dist/apps/api/src/main.js & \
 	node dist/apps/worker/src/main.js & \
 	wait

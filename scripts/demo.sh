@@ -74,9 +74,11 @@ verdict() {
 
 wait_for() {
   local reference=$1 status=$2
+  local output
   for _ in $(seq 1 100); do
-    "${CLI[@]}" check "$REGISTRY/$reference" --server "$API" --api-key "$KEY" --json 2>/dev/null \
-      | grep -q "\"status\": \"$status\"" && return 0
+    # check exits 1 for a stale image, so its exit code cannot gate the pipeline.
+    output=$("${CLI[@]}" check "$REGISTRY/$reference" --server "$API" --api-key "$KEY" --json 2>/dev/null || true)
+    grep -q "\"status\": \"$status\"" <<<"$output" && return 0
     sleep 0.3
   done
   echo "timed out waiting for $reference to be $status" >&2

@@ -61,16 +61,18 @@ describe('graceful shutdown', () => {
   });
 
   it.each([
-    ['api', 'api/src/main.js', 'PORT'],
-    ['worker', 'worker/src/main.js', 'WORKER_METRICS_PORT'],
+    ['api', '1', 'api/src/main.js', 'PORT', 'api stopped'],
+    ['api', '2', 'api/src/main.js', 'PORT', 'api supervisor stopped'],
+    ['worker', '1', 'worker/src/main.js', 'WORKER_METRICS_PORT', 'worker stopped'],
   ])(
-    'stops the %s on SIGTERM',
-    async (_name, script, portVariable) => {
+    'stops the %s (%s processes) on SIGTERM',
+    async (_name, processes, script, portVariable, lastLine) => {
       const port = await freePort();
       const started = start(script, {
         ...env,
         ...configFileEnv(config),
         [portVariable]: String(port),
+        API_PROCESSES: processes,
       });
       await eventually(
         async () => {
@@ -91,10 +93,8 @@ describe('graceful shutdown', () => {
       ]);
       clearTimeout(timer);
 
-      expect(exit).not.toBe('timeout');
-      expect(exit === 'timeout' ? undefined : exit.code === 0 || exit.signal === 'SIGTERM').toBe(
-        true,
-      );
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(started.output()).toContain(`"msg":"${lastLine}"`);
       expect(started.output()).not.toMatch(/"level":50/);
     },
     60_000,

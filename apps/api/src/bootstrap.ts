@@ -8,7 +8,10 @@ import { AppConfig } from '@app/config';
 
 import { ApiModule } from './api.module';
 
-/** Creates the API application; main.ts and the end-to-end tests both start it this way. */
+/**
+ * Creates the API application; main.ts and the end-to-end tests both start it this way. The
+ * caller closes it: main.ts on SIGTERM and SIGINT, tests when they finish.
+ */
 export async function createApiApp(
   config: AppConfig,
   logger: Logger,
@@ -53,6 +56,5 @@ export async function createApiApp(
       },
     }),
   );
-  app.enableShutdownHooks();
   return app;
 }

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 
 import cluster from 'node:cluster';
 
-import { createRootLogger } from '@app/common';
+import { createRootLogger, shutdownLogger } from '@app/common';
 import { ConfigError, loadConfig } from '@app/config';
 
 import { createApiApp } from './bootstrap';
@@ -18,17 +18,33 @@ async function main(): Promise<void> {
   const app = await createApiApp(config, logger);
   await app.listen(config.port, config.host);
   logger.info({ port: config.port, pid: process.pid }, 'api started');
+
+  // Stops accepting connections, lets requests in flight finish, then closes the database pool.
+  const stop = async (signal: string) => {
+    logger.info({ signal, pid: process.pid }, 'api stopping');
+    await app.close();
+    shutdownLogger(logger, 'api stopped', { pid: process.pid });
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
 }
 
 /**
  * Forks API processes that share the listening port (node:cluster), replaces one that dies, and
- * passes SIGTERM and SIGINT on so that each closes gracefully.
+ * passes SIGTERM and SIGINT on so that each closes gracefully, then exits when all have.
  */
 function superviseProcesses(count: number, logger: ReturnType<typeof createRootLogger>): void {
   let stopping = false;
   for (let index = 0; index < count; index += 1) cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
-    if (stopping) return;
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        shutdownLogger(logger, 'api supervisor stopped');
+        process.exit(0);
+      }
+      return;
+    }
     logger.error({ pid: worker.process.pid, code, signal }, 'api process exited, starting another');
     cluster.fork();
   });

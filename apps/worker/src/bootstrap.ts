@@ -31,7 +31,6 @@ export async function startWorker(
       logger: new PinoNestLogger(logger.child({ component: 'nest' })),
     },
   );
-  app.enableShutdownHooks();
 
   if (options.schedule ?? true) {
     const maintenance = app.get<Queue>(getQueueToken(QueueName.Maintenance));

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 
-import { createRootLogger } from '@app/common';
+import { createRootLogger, shutdownLogger } from '@app/common';
 import { ConfigError, loadConfig } from '@app/config';
 
 import { serveWorkerMetrics, startWorker } from './bootstrap';
@@ -12,13 +12,16 @@ async function main(): Promise<void> {
   const server = await serveWorkerMetrics(worker.metrics, config.host, config.workerMetricsPort);
   logger.info({ port: config.workerMetricsPort }, 'worker metrics listening');
 
-  // Nest's shutdown hooks close the BullMQ workers, which finish their active jobs first.
-  const stop = (signal: string) => {
+  // Closing the Nest context closes the BullMQ workers, which finish their active jobs first.
+  const stop = async (signal: string) => {
     logger.info({ signal }, 'worker stopping');
     server.close();
+    await worker.close();
+    shutdownLogger(logger, 'worker stopped');
+    process.exit(0);
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
 }
 
 main().catch((error: unknown) => {
