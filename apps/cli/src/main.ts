@@ -18,6 +18,9 @@ const output = {
 function databaseSettings() {
   const url = process.env.DATABASE_URL;
   if (!url) throw new ConfigError('DATABASE_URL is not set');
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw new ConfigError('DATABASE_URL: must be a postgres:// URL');
+  }
   return { url, schema: process.env.DATABASE_SCHEMA ?? 'public', poolSize: 2 };
 }
 
@@ -87,8 +90,15 @@ program
     const dataSource = await openDataSource(databaseSettings());
     try {
       if (options.revert) {
+        const applied = await dataSource
+          .query(`SELECT name FROM schema_migrations ORDER BY id DESC LIMIT 1`)
+          .catch(() => []);
+        if (applied.length === 0) {
+          output.stdout('no migration is applied; nothing to revert');
+          return;
+        }
         await dataSource.undoLastMigration({ transaction: 'each' });
-        output.stdout('reverted the last migration');
+        output.stdout(`reverted ${applied[0].name}`);
       } else {
         const applied = await dataSource.runMigrations({ transaction: 'each' });
         output.stdout(

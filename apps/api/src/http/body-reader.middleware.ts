@@ -24,7 +24,7 @@ export class BodyReaderMiddleware implements NestMiddleware {
     const declared = Number(request.headers['content-length'] ?? '0');
     if (declared > MAX_BODY_BYTES) {
       request.resume();
-      sendProblem(response, tooLarge());
+      sendProblem(response, { ...tooLarge(), instance: request.originalUrl });
       return;
     }
     let body: Buffer;
@@ -32,7 +32,7 @@ export class BodyReaderMiddleware implements NestMiddleware {
       body = await readBounded(request, MAX_BODY_BYTES);
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
-        sendProblem(response, tooLarge());
+        sendProblem(response, { ...tooLarge(), instance: request.originalUrl });
         return;
       }
       next(error);
@@ -43,10 +43,10 @@ export class BodyReaderMiddleware implements NestMiddleware {
       try {
         request.body = JSON.parse(body.toString('utf8'));
       } catch {
-        sendProblem(
-          response,
-          buildProblem(400, 'invalid-json', 'The request body is not valid JSON.'),
-        );
+        sendProblem(response, {
+          ...buildProblem(400, 'invalid-json', 'The request body is not valid JSON.'),
+          instance: request.originalUrl,
+        });
         return;
       }
     }

@@ -328,10 +328,7 @@ export class ImageQueriesService {
       parsed = parseReference(reference);
     } catch (error) {
       if (error instanceof OciError) {
-        throw new DomainError(
-          DomainErrorCode.BadRequest,
-          `Invalid image reference "${reference}": ${error.message}`,
-        );
+        throw new DomainError(DomainErrorCode.BadRequest, error.message);
       }
       throw error;
     }

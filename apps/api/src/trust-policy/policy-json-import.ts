@@ -142,7 +142,8 @@ export function importPolicyJson(request: PolicyJsonImportRequest): PolicyImport
     return parsePolicyJson(request.policyJson, readFile);
   } catch (error) {
     if (error instanceof SignatureError) {
-      throw badRequest('policy', `Invalid policy.json: ${error.message}.`, error);
+      // The library's messages start with "policy.json" and name the part that is wrong.
+      throw badRequest('policy', `Invalid ${error.message}.`, error);
     }
     throw error;
   }

@@ -45,6 +45,8 @@ export class LineageService {
     const selection = selectBase(image.chain_ids, candidates, declared);
 
     await this.dataSource.transaction(async (manager) => {
+      // Two jobs may relink one image at once; the lock makes the second wait for the first.
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [digest]);
       const [previous] = await manager.query(
         `SELECT base_digest FROM base_edges WHERE child_digest = $1 AND is_primary`,
         [digest],

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Logger } from 'pino';
 
 import { ROOT_LOGGER } from '@app/common';
+import { RegistryError } from '@app/registry-client';
 import { APP_CONFIG, AppConfig, RegistryConfig } from '@app/config';
 
 import { ImageStoreService } from '../ingest/image-store.service';
@@ -48,18 +49,28 @@ export class ReconcileService {
       queued: 0,
       errors: 0,
     };
-    for await (const repository of client.listRepositories()) {
-      summary.repositories += 1;
-      try {
-        await this.reconcileRepository(registry, repository, summary);
-      } catch (error) {
-        // One broken repository must not stop the walk; the next run tries it again.
-        summary.errors += 1;
-        this.logger.warn(
-          { err: error, registry: registry.name, repository },
-          'repository reconciliation failed',
-        );
+    try {
+      for await (const repository of client.listRepositories()) {
+        summary.repositories += 1;
+        try {
+          await this.reconcileRepository(registry, repository, summary);
+        } catch (error) {
+          // One broken repository must not stop the walk; the next run tries it again.
+          summary.errors += 1;
+          this.logger.warn(
+            { err: error, registry: registry.name, repository },
+            'repository reconciliation failed',
+          );
+        }
       }
+    } catch (error) {
+      if (!(error instanceof RegistryError)) throw error;
+      // An unreachable catalog waits for the next run rather than retrying with a stack each time.
+      summary.errors += 1;
+      this.logger.warn(
+        { registry: registry.name, code: error.code, reason: error.message },
+        'registry catalog unreachable, reconciliation skipped until the next run',
+      );
     }
     this.logger.info(summary, 'registry reconciled');
     return summary;
