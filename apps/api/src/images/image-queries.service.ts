@@ -7,6 +7,7 @@ import { APP_CONFIG, AppConfig, findRegistryByHost } from '@app/config';
 import type { FreshnessReason, FreshnessStatus } from '@app/lineage';
 import { isDigest, OciError, parseReference } from '@app/oci';
 
+import { summarizeRepositoryVerdict, VerdictRow } from '../signatures/signature-verdicts';
 import { SignatureVerdictsService } from '../signatures/signature-verdicts.service';
 import { decodeCursor, encodeCursor } from './cursor';
 import {
@@ -41,6 +42,8 @@ interface ReferencedImageRow {
   status: FreshnessStatus | null;
   reasons: FreshnessReason[];
   computed_at: Date | null;
+  base_chain: ChainRow[];
+  signature: VerdictRow | null;
 }
 
 /** One image of a base chain or descendant walk, as the recursive queries return it. */
@@ -93,10 +96,6 @@ export class ImageQueriesService {
     if (!row)
       throw new DomainError(DomainErrorCode.NotFound, `Image ${reference} has never been seen.`);
 
-    const [baseChain, signature] = await Promise.all([
-      this.baseChain(row.digest),
-      this.signatureVerdicts.forRepository(row.digest, resolved.registry, resolved.repository),
-    ]);
     return {
       image: reference,
       registry: resolved.registry,
@@ -107,9 +106,9 @@ export class ImageQueriesService {
       kind: row.kind,
       status: row.status ?? 'unknown',
       reasons: row.status ? row.reasons : [PENDING_REASON],
-      baseChain,
+      baseChain: row.base_chain.map(mapChainRow),
       computedAt: row.computed_at ? new Date(row.computed_at).toISOString() : null,
-      signature,
+      signature: summarizeRepositoryVerdict(row.signature ?? undefined),
     };
   }
 
@@ -117,10 +116,18 @@ export class ImageQueriesService {
    * Reads the image a reference names, with its verdict, in one query: through the tag, or
    * through the repository's presence row when the reference carries a digest.
    */
+  /**
+   * Reads the image a reference names, with its verdict, base chain and signature verdict in the
+   * repository, in one query: through the tag, or through the repository's presence row when
+   * the reference carries a digest. One round trip keeps the query cheap for CI pipelines.
+   */
   private async findReferencedImage(
     resolved: ResolvedReference,
   ): Promise<ReferencedImageRow | undefined> {
-    const columns = `i.digest, i.media_type, i.kind, f.status, f.reasons, f.computed_at`;
+    const columns = `i.digest, i.media_type, i.kind, f.status, f.reasons, f.computed_at,
+      (${BASE_CHAIN_JSON('i.digest')}) AS base_chain,
+      (SELECT row_to_json(v) FROM signature_verdicts v
+        WHERE v.digest = i.digest AND v.registry = $1 AND v.repository = $2) AS signature`;
     const [row] = resolved.digest
       ? await this.dataSource.query(
           `SELECT ${columns}
@@ -304,21 +311,11 @@ export class ImageQueriesService {
   }
 
   private async baseChain(digest: string): Promise<BaseChainEntry[]> {
-    const rows: ChainRow[] = await this.dataSource.query(
-      `WITH RECURSIVE chain(digest, depth, path) AS (
-           SELECT base_digest, 1, ARRAY[child_digest, base_digest]
-             FROM base_edges WHERE child_digest = $1 AND is_primary
-           UNION ALL
-           SELECT e.base_digest, c.depth + 1, c.path || e.base_digest
-             FROM base_edges e JOIN chain c ON e.child_digest = c.digest AND e.is_primary
-            WHERE NOT e.base_digest = ANY(c.path) AND c.depth < ${MAX_CHAIN_DEPTH}
-         )
-         SELECT c.digest, c.depth, f.status, ${TAGS_OF('c.digest')} AS tags
-           FROM chain c LEFT JOIN freshness f ON f.digest = c.digest
-          ORDER BY c.depth`,
+    const [row]: Array<{ chain: ChainRow[] }> = await this.dataSource.query(
+      `SELECT (${BASE_CHAIN_JSON('$1::text')}) AS chain`,
       [digest],
     );
-    return rows.map(mapChainRow);
+    return row.chain.map(mapChainRow);
   }
 
   /** Parses a reference and maps its host to a configured registry. */
@@ -389,6 +386,24 @@ export class ImageQueriesService {
       );
     }
   }
+}
+
+/**
+ * The base chain of a digest as a JSON array of chain rows, nearest base first: a recursive walk
+ * up the primary base edges, stopped at MAX_CHAIN_DEPTH and at any cycle.
+ */
+function BASE_CHAIN_JSON(digest: string): string {
+  return `WITH RECURSIVE chain(digest, depth, path) AS (
+            SELECT base_digest, 1, ARRAY[child_digest, base_digest]
+              FROM base_edges WHERE child_digest = ${digest} AND is_primary
+            UNION ALL
+            SELECT e.base_digest, c.depth + 1, c.path || e.base_digest
+              FROM base_edges e JOIN chain c ON e.child_digest = c.digest AND e.is_primary
+             WHERE NOT e.base_digest = ANY(c.path) AND c.depth < ${MAX_CHAIN_DEPTH}
+          )
+          SELECT coalesce(json_agg(json_build_object('digest', c.digest, 'depth', c.depth,
+                   'status', cf.status, 'tags', ${TAGS_OF('c.digest')}) ORDER BY c.depth), '[]')
+            FROM chain c LEFT JOIN freshness cf ON cf.digest = c.digest`;
 }
 
 /**
