@@ -38,7 +38,7 @@ run: build services migrate .run/webhook-token ## Start the API and the worker (
 	@export WEBHOOK_TOKEN=$${WEBHOOK_TOKEN:-$$(cat .run/webhook-token)}; \
 	echo "API on http://$(HOST):$(PORT); webhook token in .run/webhook-token"; \
 	echo "Create an admin key: DATABASE_URL=$(DATABASE_URL) node dist/apps/cli/src/main.js keys create --name me"; \
-	trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
+	trap 'trap - INT TERM EXIT; kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
 	node dist/apps/api/src/main.js & \
 	node dist/apps/worker/src/main.js & \
 	wait
