@@ -48,6 +48,11 @@ interface JobState {
   startedAt: Date;
   logger: Logger;
   found: Map<string, FoundSignature>;
+  /**
+   * Verdicts to store once the signatures are stored, so that a reader who sees a verdict also
+   * sees the signatures it was made from.
+   */
+  verdicts: Array<() => Promise<void>>;
   /** Manifest bytes, fetched once when a Sigstore bundle needs them. */
   manifest?: Promise<Buffer | undefined>;
 }
@@ -86,6 +91,7 @@ export class SignatureVerificationService {
       startedAt,
       logger,
       found: new Map(),
+      verdicts: [],
     };
     const verdicts: string[] = [];
     let complete = true;
@@ -95,8 +101,9 @@ export class SignatureVerificationService {
       if (result) verdicts.push(`${presence.registry}/${presence.repository} ${result.status}`);
     }
 
-    await this.store.removeStaleVerdicts(digest, startedAt);
     await this.saveSignatures(state, complete);
+    for (const saveVerdict of state.verdicts) await saveVerdict();
+    await this.store.removeStaleVerdicts(digest, startedAt);
     if (image.kind === 'index') {
       await this.scheduler.verify(await this.store.childrenOf(digest), cause);
     }
@@ -151,12 +158,14 @@ export class SignatureVerificationService {
     }
 
     const combined = combineVerdicts(evaluations, problems);
-    await this.store.saveVerdict(
-      image.digest,
-      presence,
-      combined,
-      state.policy.version,
-      state.startedAt,
+    state.verdicts.push(() =>
+      this.store.saveVerdict(
+        image.digest,
+        presence,
+        combined,
+        state.policy.version,
+        state.startedAt,
+      ),
     );
     this.warnAboutInvalid(image.digest, presence, evaluations, logger);
     return { status: combined.status, complete: discovered.problems.length === 0 };
