@@ -21,9 +21,14 @@ export { DEFAULT_LIMITS } from './limits';
 export type { VerificationLimits } from './limits';
 export {
   verifyCosignSignature,
+  verifyCosignCandidate,
   COSIGN_SIGNATURE_ANNOTATION,
   COSIGN_CERTIFICATE_ANNOTATION,
+  COSIGN_CHAIN_ANNOTATION,
+  COSIGN_BUNDLE_ANNOTATION,
 } from './cosign';
+export { verifyCosignKeyless } from './cosign-keyless';
+export type { CosignKeylessMaterial } from './cosign-keyless';
 export { verifyGpgSignature, readGpgKeyring } from './gpg';
 export { verifyImageSignatures } from './verify';
 export type { VerifyImageInput } from './verify';

@@ -32,6 +32,10 @@ export interface CosignCandidate extends CandidateBase {
   signatureBase64: string;
   /** The `dev.sigstore.cosign/certificate` annotation, when the signature is certificate based. */
   certificatePem?: string;
+  /** The `dev.sigstore.cosign/chain` annotation: PEM certificates above the leaf. */
+  chainPem?: string;
+  /** The `dev.sigstore.cosign/bundle` annotation: the Rekor SET and its signed payload, as JSON. */
+  rekorBundleJson?: string;
 }
 
 /** A Sigstore bundle (JSON bytes) from a referrer layer, with the signed artifact for message signatures. */

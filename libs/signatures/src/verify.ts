@@ -1,4 +1,4 @@
-import { verifyCosignSignature } from './cosign';
+import { verifyCosignCandidate } from './cosign';
 import { assertSupportedDigest, digestLike } from './digest';
 import { SignatureError } from './errors';
 import type { FormatVerification } from './format-result';
@@ -24,7 +24,8 @@ export interface VerifyImageInput extends VerificationTarget {
   policy: TrustPolicy;
   /**
    * Time at which GPG keys, Notary certificates and signature expiry are checked. Defaults to
-   * the current time. Sigstore bundles use their log or timestamp time instead.
+   * the current time. Sigstore bundles and keyless cosign signatures use their log or
+   * timestamp time instead.
    */
   now?: Date;
   limits?: Partial<VerificationLimits>;
@@ -195,9 +196,7 @@ async function verifyFormat(
 ): Promise<FormatVerification> {
   switch (candidate.format) {
     case 'cosign':
-      return verifyCosignSignature(blob, candidate.signatureBase64, requirement.anchors, {
-        hasCertificate: candidate.certificatePem !== undefined,
-      });
+      return verifyCosignCandidate(candidate, blob, requirement.anchors);
     case 'gpg':
       return verifyGpgSignature(blob, requirement.anchors, now, limits.maxSignatureBytes);
     case 'notary':

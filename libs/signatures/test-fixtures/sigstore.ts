@@ -252,3 +252,67 @@ function verificationMaterial(
     timestampVerificationData: { rfc3161Timestamps: [] },
   };
 }
+
+/** Options for {@link keylessCosignLayer}. */
+export interface KeylessLayerOptions {
+  sigstore: LocalSigstore;
+  leaf: OpensslCertificate;
+  integratedTime?: number;
+  /** Signs the SET with this key in place of the log key (logID still names the log key). */
+  setKey?: KeyObject;
+  /** Logs the hash of these bytes in place of the payload hash. */
+  loggedPayload?: Buffer;
+  /** Content of the chain annotation; omitted when undefined. */
+  chainPem?: string;
+}
+
+/** Annotations of a keyless cosign `.sig` layer, as `cosign sign` writes them. */
+export interface KeylessLayer {
+  signatureBase64: string;
+  certificatePem: string;
+  chainPem?: string;
+  rekorBundleJson: string;
+}
+
+/**
+ * Signs a cosign payload with a leaf key and logs it as a `hashedrekord` 0.0.1 entry with a SET
+ * over the RFC 8785 form of `{body, integratedTime, logID, logIndex}` (keys already sorted).
+ */
+export function keylessCosignLayer(payload: Buffer, options: KeylessLayerOptions): KeylessLayer {
+  const key = createPrivateKey(readFileSync(options.leaf.key.privatePath));
+  const signature = sign('sha256', payload, key);
+  const logged = options.loggedPayload ?? payload;
+  const body = {
+    apiVersion: '0.0.1',
+    kind: 'hashedrekord',
+    spec: {
+      data: {
+        hash: { algorithm: 'sha256', value: createHash('sha256').update(logged).digest('hex') },
+      },
+      signature: {
+        content: signature.toString('base64'),
+        publicKey: { content: Buffer.from(options.leaf.pem).toString('base64') },
+      },
+    },
+  };
+  const entry = {
+    body: Buffer.from(JSON.stringify(body)).toString('base64'),
+    integratedTime: options.integratedTime ?? Math.floor(Date.now() / 1000),
+    logID: options.sigstore.logId.toString('hex'),
+    logIndex: 7,
+  };
+  const set = sign(
+    'sha256',
+    Buffer.from(JSON.stringify(entry)),
+    options.setKey ?? options.sigstore.rekorPrivateKey,
+  );
+  return {
+    signatureBase64: signature.toString('base64'),
+    certificatePem: options.leaf.pem,
+    ...(options.chainPem !== undefined && { chainPem: options.chainPem }),
+    rekorBundleJson: JSON.stringify({
+      SignedEntryTimestamp: set.toString('base64'),
+      Payload: entry,
+    }),
+  };
+}

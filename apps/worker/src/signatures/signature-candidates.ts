@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 
 import { Descriptor, ImageManifest } from '@app/oci';
 import {
+  COSIGN_BUNDLE_ANNOTATION,
   COSIGN_CERTIFICATE_ANNOTATION,
+  COSIGN_CHAIN_ANNOTATION,
   COSIGN_SIGNATURE_ANNOTATION,
   LazyBlob,
   SignatureCandidate,
@@ -88,6 +90,8 @@ export function cosignCandidates(
     const signatureBase64 = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
     if (signatureBase64 === undefined) continue;
     const certificatePem = layer.annotations?.[COSIGN_CERTIFICATE_ANNOTATION];
+    const chainPem = layer.annotations?.[COSIGN_CHAIN_ANNOTATION];
+    const rekorBundleJson = layer.annotations?.[COSIGN_BUNDLE_ANNOTATION];
     candidates.push({
       format: 'cosign',
       source: `${source} layer ${index}`,
@@ -95,6 +99,8 @@ export function cosignCandidates(
       blobDigest: layer.digest,
       signatureBase64,
       ...(certificatePem !== undefined && { certificatePem }),
+      ...(chainPem !== undefined && { chainPem }),
+      ...(rekorBundleJson !== undefined && { rekorBundleJson }),
     });
   }
   return candidates;
