@@ -20,7 +20,11 @@ export class StrictJsonError extends SignatureError {
 
 /** Rejection of a policy.json document or of a trust policy value. */
 export class PolicyError extends SignatureError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** Path of the policy part that is wrong, e.g. `default` or `scopes["registry.example.com"]`. */
+  readonly field?: string;
+
+  constructor(message: string, options?: { cause?: unknown; field?: string }) {
     super('policy-invalid', message, options);
+    this.field = options?.field;
   }
 }

@@ -56,14 +56,28 @@ export function scopeCandidates(reference: ImageReference): string[] {
  * unknown scope form, a `signedBy` without anchors, an identity rule that does not parse.
  */
 export function validateTrustPolicy(policy: TrustPolicy): void {
-  validateRequirements(policy.default, 'default');
+  withField('default', () => validateRequirements(policy.default, 'default'));
   for (const [scope, requirements] of Object.entries(policy.scopes)) {
+    const field = `scopes[${JSON.stringify(scope)}]`;
     if (!SCOPE.test(scope)) {
       throw new PolicyError(
         `scope ${JSON.stringify(scope)} is not a registry, namespace, repository, tag or *.domain scope`,
+        { field },
       );
     }
-    validateRequirements(requirements, `scope ${scope}`);
+    withField(field, () => validateRequirements(requirements, `scope ${scope}`));
+  }
+}
+
+/** Rethrows a policy error from `check` with the path of the part that was checked. */
+function withField(field: string, check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    if (error instanceof PolicyError && error.field === undefined) {
+      throw new PolicyError(error.message, { cause: error.cause, field });
+    }
+    throw error;
   }
 }
 

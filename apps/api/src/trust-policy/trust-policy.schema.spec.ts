@@ -91,7 +91,7 @@ describe('parseTrustPolicyUpdate', () => {
       policy: { default: [{ type: 'signedBy', anchors: [] }] },
     });
 
-    expect(error.details?.field).toBe('policy');
+    expect(error.details?.field).toBe('policy.default');
     expect(error.message).toContain('default has a signedBy requirement without trust anchors');
   });
 
@@ -101,6 +101,7 @@ describe('parseTrustPolicyUpdate', () => {
     });
 
     expect(error.message).toContain('scope "not a scope"');
+    expect(error.details?.field).toBe('policy.scopes["not a scope"]');
   });
 
   it('rejects a comment over 2000 characters', () => {

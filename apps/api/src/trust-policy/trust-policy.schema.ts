@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { DomainError, DomainErrorCode } from '@app/common';
-import { SignatureError, TrustPolicy, validateTrustPolicy } from '@app/signatures';
+import { PolicyError, SignatureError, TrustPolicy, validateTrustPolicy } from '@app/signatures';
 
 /** Maximum length of the free-text comment stored with a policy version. */
 export const MAX_COMMENT_LENGTH = 2000;
@@ -134,10 +134,11 @@ export function assertPolicyRules(policy: TrustPolicy, field: string): void {
     validateTrustPolicy(policy);
   } catch (error) {
     if (error instanceof SignatureError) {
+      const path = error instanceof PolicyError && error.field ? `${field}.${error.field}` : field;
       throw new DomainError(
         DomainErrorCode.BadRequest,
-        `Invalid trust policy: ${field}: ${error.message}.`,
-        { field, errors: [{ field, message: error.message }] },
+        `Invalid trust policy: ${path}: ${error.message}.`,
+        { field: path, errors: [{ field: path, message: error.message }] },
         { cause: error },
       );
     }
