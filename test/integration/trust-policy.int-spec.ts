@@ -224,7 +224,7 @@ describe('trust policy API', () => {
     [
       'a signedBy without anchors',
       { policy: { default: [{ type: 'signedBy', anchors: [] }] } },
-      'policy',
+      'policy.default',
     ],
     [
       'a public key that does not parse',
